@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("governance.api_urls")),
+    path("", include("residents.api_urls")),
+]
