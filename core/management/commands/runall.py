@@ -1,0 +1,59 @@
+"""Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the web server, a Celery worker and Celery beat (embedded broker unless REDIS_URL is set)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default=os.environ.get("RUN_ADDR", "127.0.0.1:8000"))
+
+    def handle(self, *args, addr: str, **options):
+        if not settings.REDIS_URL:
+            for key in ("data_folder_in", "processed_folder"):
+                Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        commands = {
+            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
+        }
+        processes = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()}
+        broker = settings.REDIS_URL or "filesystem:// (embedded)"
+        self.stdout.write(self.style.SUCCESS(f"\n星物管 is running at http://{addr}/  (Celery broker: {broker})"))
+        self._print_accounts()
+        self.stdout.write("Press Ctrl-C to stop the web server, the worker and beat.\n")
+        try:
+            while all(p.poll() is None for p in processes.values()):
+                time.sleep(0.5)
+            dead = [name for name, p in processes.items() if p.poll() is not None]
+            self.stderr.write(f"Stopped because {', '.join(dead)} exited.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in processes.values():
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+            for p in processes.values():
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+
+    def _print_accounts(self) -> None:
+        from governance.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
+        for phone, role, sees in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {phone}  {role:<10}  {sees}")
