@@ -13,6 +13,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError
 
+# A refused rule is a 400, except where HTTP has a more exact word for it.
+APPLICATION_ERROR_STATUS = {"forbidden": 403, "conflict": 409}
+
 
 class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
@@ -25,11 +28,23 @@ def _fields(detail) -> dict:
     return {}
 
 
+def _locked_out(context) -> bool:
+    """Return whether django-axes refused this login; it flags the DRF request, which its middleware misses."""
+    request = context.get("request")
+    return bool(getattr(request, "axes_locked_out", False))
+
+
 def exception_handler(exc, context):
+    if _locked_out(context):
+        message = _(
+            "Too many wrong passwords. For your safety this account is locked for 30 minutes. "
+            "If you need help now, contact your community office."
+        )
+        return Response({"error": {"code": "locked", "message": message, "fields": {}}}, status=429)
     if isinstance(exc, ApplicationError):
         fields = {exc.field: [exc.message]} if exc.field else {}
         body = {"error": {"code": exc.code, "message": exc.message, "fields": fields}}
-        return Response(body, status=400)
+        return Response(body, status=APPLICATION_ERROR_STATUS.get(exc.code, 400))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

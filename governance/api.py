@@ -135,13 +135,15 @@ class CompoundFilter(django_filters.FilterSet):
 
 
 class CompoundViewSet(ScopedViewSet):
-    queryset = Compound.objects.select_related("community").annotate(building_count=Count("buildings"))
+    queryset = (
+        Compound.objects.select_related("community").annotate(building_count=Count("buildings")).order_by("name", "id")
+    )
     serializer_class = CompoundSerializer
     filterset_class = CompoundFilter
 
 
 class BuildingViewSet(ScopedViewSet):
-    queryset = Building.objects.annotate(unit_count=Count("units"))
+    queryset = Building.objects.annotate(unit_count=Count("units")).order_by("compound_id", "name", "id")
     serializer_class = BuildingSerializer
     filterset_fields = ["compound", "grid"]
 

@@ -12,7 +12,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import BigIntegerField, Q
 from django.db.models.functions import Cast
-from django.utils import timezone
 from guardian.models import UserObjectPermission
 
 SCOPE_MODELS = ("district", "street", "community", "grid", "compound", "propertycompany", "department")
@@ -31,16 +30,24 @@ def granted_ids(user, model_name: str, action: str = "view") -> models.QuerySet:
     )
 
 
-def resident_unit_ids(user) -> models.QuerySet:
-    """Return a subquery of units the user owns or rents, verified and current."""
-    today = timezone.localdate()
+def _resident_rows(user) -> tuple[models.QuerySet, models.QuerySet]:
+    """Return the user's verified, current ownerships and tenancies (unevaluated)."""
     Ownership = apps.get_model("residents", "Ownership")
     Tenancy = apps.get_model("residents", "Tenancy")
-    owned = Ownership.objects.current().verified().filter(user_id=user.pk).values("unit_id")
-    rented = Tenancy.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=today), user_id=user.pk, verified_at__isnull=False
-    ).values("unit_id")
-    return apps.get_model("governance", "Unit").objects.filter(Q(pk__in=owned) | Q(pk__in=rented)).values("pk")
+    owned = Ownership.objects.current().verified().filter(user_id=user.pk)
+    # current() also checks the start: a lease signed for next month opens nothing yet.
+    rented = Tenancy.objects.current().filter(user_id=user.pk, verified_at__isnull=False)
+    return owned, rented
+
+
+def resident_unit_q(user, field: str = "id") -> Q:
+    """Return the condition that `field` is a unit the user owns or rents, verified and current.
+
+    Two separate IN terms, not one subquery with an OR inside: PostgreSQL then probes the small
+    ownership/tenancy rows instead of scanning every unit of the district (see docs/benchmarks.md).
+    """
+    owned, rented = _resident_rows(user)
+    return Q(**{f"{field}__in": owned.values("unit_id")}) | Q(**{f"{field}__in": rented.values("unit_id")})
 
 
 def _compound_ids_for_grids(user, action):
@@ -53,11 +60,6 @@ def _compound_ids_for_companies(user, action):
     return ServiceContract.objects.active().filter(
         company_id__in=granted_ids(user, "propertycompany", action)
     ).values("compound_id")
-
-
-def _resident_compound_ids(user):
-    Unit = apps.get_model("governance", "Unit")
-    return Unit.objects.filter(pk__in=resident_unit_ids(user)).values("building__compound_id")
 
 
 def compound_scope_q(user, prefix: str = "", action: str = "view", *, grids: bool = True, residents: bool = True) -> Q:
@@ -73,7 +75,9 @@ def compound_scope_q(user, prefix: str = "", action: str = "view", *, grids: boo
     if grids:
         q |= Q(**{f"{p}id__in": _compound_ids_for_grids(user, action)})
     if residents and action == "view":
-        q |= Q(**{f"{p}id__in": _resident_compound_ids(user)})
+        owned, rented = _resident_rows(user)
+        q |= Q(**{f"{p}id__in": owned.values("unit__building__compound_id")})
+        q |= Q(**{f"{p}id__in": rented.values("unit__building__compound_id")})
     return q
 
 
@@ -106,7 +110,7 @@ def _visible_q(user, model_name: str, action: str, residents: bool = True) -> Q:
         q = compound_scope_q(user, "building__compound__", action, grids=False, residents=False)
         q |= Q(building__grid_id__in=granted_ids(user, "grid", action))
         if action == "view" and residents:
-            q |= Q(id__in=resident_unit_ids(user))
+            q |= resident_unit_q(user)
         return q
     if model_name == "propertycompany":
         ServiceContract = apps.get_model("governance", "ServiceContract")

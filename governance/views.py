@@ -11,6 +11,7 @@ from residents.models import Ownership
 from residents.selectors import ContactPolicy
 
 from .models import Building, Community, Compound, PartyOrganisation, ServiceContract, Street, Unit
+from .permissions import can_manage_place
 
 
 @login_required
@@ -77,6 +78,7 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
         n_members=Count("memberships", filter=Q(memberships__end__isnull=True))
     )
     staff_view = Compound.objects.visible_to(user, as_staff=True).filter(pk=pk).exists()
+    can_manage = staff_view and can_manage_place(user, compound)
     return render(
         request,
         "governance/compound.html",
@@ -86,6 +88,7 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contracts": contracts,
             "party_organisations": party,
             "staff_view": staff_view,
+            "can_manage": can_manage,
         },
     )
 

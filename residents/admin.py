@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Ownership, PartyMembership, Tenancy, User
+from .models import Ownership, PartyMembership, RosterImport, Tenancy, User
 
 
 @admin.register(User)
@@ -36,3 +36,18 @@ class TenancyAdmin(admin.ModelAdmin):
 class PartyMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organisation", "post", "dual_registration"]
     raw_id_fields = ["user", "organisation"]
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(admin.ModelAdmin):
+    """Imports are run by the roster service; the admin only looks."""
+
+    list_display = ["compound", "uploaded_by", "status", "total_rows", "created_at", "finished_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["compound", "uploaded_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.models import Unit
 
+from . import services
 from .models import Ownership, User
-from .selectors import ContactPolicy, ownerships_prefetch, person_community_ids
+from .permissions import managed_ownerships
+from .selectors import ContactPolicy, homes_prefetch, person_community_ids
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -42,7 +46,7 @@ class OwnershipSerializer(serializers.ModelSerializer):
         model = Ownership
         fields = [
             "id", "unit", "unit_label", "building", "compound", "user", "owner_name", "status",
-            "is_voter", "is_developer", "start", "end", "verified_at",
+            "is_voter", "is_developer", "start", "end", "verified_at", "evidence", "rejection_reason",
         ]
         read_only_fields = fields
 
@@ -54,7 +58,7 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["real_name"]
 
     def get_queryset(self):
-        qs = User.objects.visible_to(self.request.user).prefetch_related(ownerships_prefetch()).order_by("real_name", "id")
+        qs = User.objects.visible_to(self.request.user).prefetch_related(*homes_prefetch()).order_by("real_name", "id")
         name = self.request.query_params.get("name")
         if name:
             qs = qs.filter(real_name__icontains=name)
@@ -71,12 +75,37 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=PersonSerializer)
     @action(detail=False)
     def me(self, request):
-        person = User.objects.prefetch_related(ownerships_prefetch()).get(pk=request.user.pk)
+        person = User.objects.prefetch_related(*homes_prefetch()).get(pk=request.user.pk)
         return Response(self.get_serializer(person).data)
 
 
-class OwnershipViewSet(viewsets.ReadOnlyModelViewSet):
-    """Ownerships of units in scope, and one's own."""
+class OwnershipClaimSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), help_text="Id of the unit the caller owns.")
+    evidence = serializers.CharField(max_length=200, help_text="Property certificate or purchase contract number.")
+
+
+class OwnershipVerifySerializer(serializers.Serializer):
+    is_voter = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="true moves the unit's voter flag to this owner; omitted: voter only if the unit has none.",
+    )
+
+
+class OwnershipRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200, help_text="Shown to the resident.",
+        error_messages={
+            "required": gettext_lazy("Tell the resident why the claim is rejected."),
+            "blank": gettext_lazy("Tell the resident why the claim is rejected."),
+        },
+    )
+
+
+class OwnershipViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Ownerships of units in scope, and one's own; claims, and their verification by managers.
+
+    verify / reject / set-voter answer 404 unless the caller manages the unit's compound.
+    """
 
     serializer_class = OwnershipSerializer
     filterset_fields = ["status", "unit", "user"]
@@ -89,3 +118,44 @@ class OwnershipViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("unit__building", "user")
             .order_by("unit_id", "id")
         )
+
+    def _managed(self, pk) -> Ownership:
+        return get_object_or_404(managed_ownerships(self.request.user).select_related("unit__building", "user"), pk=pk)
+
+    @extend_schema(request=OwnershipClaimSerializer, responses={201: OwnershipSerializer})
+    def create(self, request, *args, **kwargs):
+        """Claim a unit for the caller; it gives rights only once verified."""
+        data = OwnershipClaimSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ownership = services.ownership_claim(
+            user=request.user, unit=data.validated_data["unit"], evidence=data.validated_data["evidence"],
+            actor=request.user,
+        )
+        return Response(OwnershipSerializer(ownership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OwnershipVerifySerializer, responses=OwnershipSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        data = OwnershipVerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ownership = services.ownership_verify(
+            ownership=self._managed(pk), actor=request.user, is_voter=data.validated_data.get("is_voter")
+        )
+        return Response(OwnershipSerializer(ownership).data)
+
+    @extend_schema(request=OwnershipRejectSerializer, responses=OwnershipSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        ownership = self._managed(pk)
+        data = OwnershipRejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ownership = services.ownership_reject(ownership=ownership, reason=data.validated_data["reason"], actor=request.user)
+        return Response(OwnershipSerializer(ownership).data)
+
+    @extend_schema(request=None, responses=OwnershipSerializer)
+    @action(detail=True, methods=["post"], url_path="set-voter", url_name="set-voter")
+    def set_voter(self, request, pk=None):
+        """Make this verified owner the designated voter of their unit (the old voter is cleared)."""
+        ownership = self._managed(pk)
+        ownership = services.ownership_set_voter(unit=ownership.unit, ownership=ownership, actor=request.user)
+        return Response(OwnershipSerializer(ownership).data)

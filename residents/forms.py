@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as BasePasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
@@ -18,3 +19,7 @@ class PhoneLoginForm(BootstrapFormMixin, AuthenticationForm):
         "invalid_login": _("The mobile number or password is wrong. After 5 failed attempts the account is locked for 30 minutes."),
         "inactive": _("This account is disabled. Please contact your community office."),
     }
+
+
+class PasswordChangeForm(BootstrapFormMixin, BasePasswordChangeForm):
+    pass

@@ -196,3 +196,70 @@ class PartyMembership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.organisation}"
+
+
+class RosterImportQuerySet(models.QuerySet):
+    def managed_by(self, user):
+        """Return the imports of compounds the user manages (one query when evaluated)."""
+        from governance.models import Compound
+
+        return self.filter(compound__in=Compound.objects.managed_by(user))
+
+
+def _roster_upload_to(instance, filename: str) -> str:
+    # A random name: the file holds phone and ID numbers, so its URL must not be guessable.
+    import uuid
+
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    return f"rosters/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class RosterImport(TimeStampedModel):
+    """One upload of a compound's owner roster (CSV/XLSX), validated and applied by a Celery task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        VALIDATING = "validating", _("checking")
+        FAILED = "failed", _("failed")
+        PREVIEWED = "previewed", _("checked, not saved")
+        APPLIED = "applied", _("imported")
+
+    compound = models.ForeignKey(
+        "governance.Compound", verbose_name=_("compound"), on_delete=models.PROTECT, related_name="roster_imports"
+    )
+    uploaded_by = models.ForeignKey(User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("file"), upload_to=_roster_upload_to)
+    original_name = models.CharField(_("file name"), max_length=255)
+    dry_run = models.BooleanField(_("preview only"), default=False)
+    language = models.CharField(_("language"), max_length=16, default="zh-hans")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = RosterImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed_rows__lte=models.F("total_rows")), name="roster_import_progress_within_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound_id} · {self.original_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.PREVIEWED, self.Status.APPLIED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return int(self.processed_rows * 100 / self.total_rows) if self.total_rows else 0

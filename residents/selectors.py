@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from core.masking import mask_id_number, mask_phone
 from governance.models import Community
 
-from .models import Ownership, User
+from .models import Ownership, Tenancy, User
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,12 @@ class ContactPolicy:
 
 
 def person_community_ids(person: User) -> set[int]:
-    """Return the communities of a person's units; uses `ownerships` prefetched with their places."""
-    return {o.unit.building.compound.community_id for o in person.ownerships.all()}
+    """Return the communities of a person's homes, owned or rented.
+
+    Uses `ownerships` and `tenancies` prefetched with their places (see `homes_prefetch`).
+    """
+    homes = [*person.ownerships.all(), *person.tenancies.all()]
+    return {home.unit.building.compound.community_id for home in homes}
 
 
 def ownerships_prefetch() -> Prefetch:
@@ -52,3 +56,9 @@ def ownerships_prefetch() -> Prefetch:
         "ownerships",
         queryset=Ownership.objects.current().select_related("unit__building__compound"),
     )
+
+
+def homes_prefetch() -> tuple[Prefetch, Prefetch]:
+    """Return the prefetches `person_community_ids` needs: current ownerships and tenancies."""
+    tenancies = Prefetch("tenancies", queryset=Tenancy.objects.current().select_related("unit__building__compound"))
+    return ownerships_prefetch(), tenancies

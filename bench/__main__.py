@@ -1,0 +1,4 @@
+from .harness import run
+
+if __name__ == "__main__":
+    run()
