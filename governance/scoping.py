@@ -107,8 +107,14 @@ def _visible_q(user, model_name: str, action: str, residents: bool = True) -> Q:
             grid_id__in=granted_ids(user, "grid", action)
         )
     if model_name == "unit":
-        q = compound_scope_q(user, "building__compound__", action, grids=False, residents=False)
-        q |= Q(building__grid_id__in=granted_ids(user, "grid", action))
+        # One IN over the in-scope buildings rather than an OR across joined tables: PostgreSQL can
+        # then use the building index instead of testing every unit of the district (docs/benchmarks.md).
+        Building = apps.get_model("governance", "Building")
+        buildings = Building.objects.filter(
+            compound_scope_q(user, "compound__", action, grids=False, residents=False)
+            | Q(grid_id__in=granted_ids(user, "grid", action))
+        )
+        q = Q(building_id__in=buildings.values("id"))
         if action == "view" and residents:
             q |= resident_unit_q(user)
         return q

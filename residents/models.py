@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
-from governance.models import PartyOrganisation, Unit
+from governance.models import Compound, PartyOrganisation, Unit
+from governance.scoping import compound_scope_q, granted_ids
 
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number, e.g. 13812345678."))
 id_number_validator = RegexValidator(r"^\d{17}[\dXx]$", _("Enter an 18-character resident ID number."))
@@ -34,18 +35,26 @@ class UserManager(BaseUserManager):
     def visible_to(self, viewer) -> models.QuerySet:
         """Return the people the viewer may see: themself and the owners/tenants of units in scope.
 
-        Residents see only themselves; staff see the people of the units they may see.
+        Residents see only themselves; staff see the people of the units they may see. Costs one
+        query of its own (the in-scope compound ids, at most a district's few hundred): with them as
+        a list PostgreSQL estimates the ownership rows right; as a nested subquery it misjudged them
+        and took seconds at district scale (docs/benchmarks.md).
         """
         qs = self.get_queryset()
         if not viewer.is_authenticated or not viewer.is_active:
             return qs.none()
         if viewer.is_superuser:
             return qs
-        staff_units = Unit.objects.visible_to(viewer, as_staff=True)
+        compound_ids = list(
+            Compound.objects.filter(compound_scope_q(viewer, residents=False, grids=False)).values_list("pk", flat=True)
+        )
+        in_scope = Q(unit__building__compound_id__in=compound_ids) | Q(
+            unit__building__grid_id__in=granted_ids(viewer, "grid")
+        )
         return qs.filter(
             Q(pk=viewer.pk)
-            | Q(pk__in=Ownership.objects.current().filter(unit__in=staff_units).values("user_id"))
-            | Q(pk__in=Tenancy.objects.current().filter(unit__in=staff_units).values("user_id"))
+            | Q(pk__in=Ownership.objects.current().filter(in_scope).values("user_id"))
+            | Q(pk__in=Tenancy.objects.current().filter(in_scope).values("user_id"))
         )
 
 
