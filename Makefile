@@ -32,6 +32,7 @@ run: demo
 	$(BIN)/python manage.py runall
 
 test: install-dev
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -41,7 +42,7 @@ bench: install-dev
 	$(BIN)/python -m bench
 
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=var
 	$(BIN)/python manage.py compilemessages_py
 
 clean:

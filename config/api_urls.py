@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("governance.api_urls")),
     path("", include("residents.api_urls")),
+    path("", include("complaints.api_urls")),
 ]

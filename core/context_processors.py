@@ -8,7 +8,7 @@ MANAGING_ROLES = frozenset({"district_staff", "street_staff", "community_staff"}
 
 
 def portal(request):
-    """Add the portal name and menu flags; the user's roles cost one query, only when a page asks."""
+    """Add the portal name, menu flags and the unread count; each costs one query, only when a page asks."""
     user = getattr(request, "user", None)
 
     @cache
@@ -23,8 +23,22 @@ def portal(request):
     def may_manage() -> bool:
         return bool(user is not None and user.is_authenticated and (user.is_superuser or active_roles() & MANAGING_ROLES))
 
+    def has_queue() -> bool:
+        # Grid workers report from patrol through 报事; every other staff role has a work queue.
+        return bool(user is not None and user.is_authenticated and (user.is_superuser or active_roles() - {"grid_worker"}))
+
+    def unread_count() -> int:
+        if user is None or not user.is_authenticated:
+            return 0
+        from .models import Notification
+
+        return Notification.objects.unread().filter(user_id=user.pk).count()
+
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         "nav_places": SimpleLazyObject(may_browse),
         "nav_manage": SimpleLazyObject(may_manage),
+        "nav_workbench": SimpleLazyObject(has_queue),
+        # The inbox badge: one COUNT query, only on pages that show it.
+        "unread_count": SimpleLazyObject(unread_count),
     }

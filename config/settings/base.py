@@ -171,6 +171,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "sync-role-grants": {"task": "governance.tasks.sync_role_grants", "schedule": SWEEP_SECONDS},
+    "sweep-case-deadlines": {"task": "complaints.tasks.sweep_deadlines", "schedule": SWEEP_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 
@@ -196,6 +197,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several payloads (case list/detail, dispatch/work item, timeline).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "complaints.models.Status",
+        "DispatchStatusEnum": "complaints.models.DispatchStatus",
+        "UrgencyTierEnum": "governance.models.UrgencyTier",
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -269,8 +269,9 @@ PINNED = {
     # count, page, ownerships and tenancies with their places, the viewer's managed communities,
     # and the in-scope compound ids that User.objects.visible_to reads first
     "/api/v1/people/": 5 + 6,
-    # building, managed communities, units, ownerships with owners, the nav's "has a role" check
-    "building-detail": 5 + 5,
+    # building, managed communities, units, ownerships with owners, the nav's "has a role" check,
+    # the inbox badge's unread count
+    "building-detail": 5 + 6,
 }
 
 

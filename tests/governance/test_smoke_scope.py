@@ -12,6 +12,7 @@ def test_community_staff_sees_only_their_community(two_communities, make_staff):
     staff = make_staff(Role.COMMUNITY_STAFF, a["community"])
     assert list(Compound.objects.visible_to(staff)) == [a["compound"]]
     assert set(Unit.objects.visible_to(staff)) == set(a["units"])
+    assert not Unit.objects.visible_to(staff).filter(pk__in=[u.pk for u in b["units"]]).exists()
 
 
 @pytest.mark.django_db

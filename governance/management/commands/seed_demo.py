@@ -1,10 +1,12 @@
-"""`manage.py seed_demo`: load the deterministic demo district (see governance/demo.py)."""
+"""`manage.py seed_demo`: load the deterministic demo district (governance/demo.py) and a year of its cases
+(complaints/demo.py)."""
 
 from __future__ import annotations
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from governance import demo
@@ -21,8 +23,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if any compound exists.")
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="Random seed (default %(default)s).")
+        parser.add_argument("--no-cases", action="store_true", help="Load places and people only, no complaint cases.")
 
-    def handle(self, *args, scale: str, if_empty: bool, seed: int, verbosity: int = 1, **options):
+    def handle(self, *args, scale: str, if_empty: bool, seed: int, no_cases: bool = False, verbosity: int = 1, **options):
         if Compound.objects.exists():
             if if_empty:
                 self.stdout.write(_("Demo data is already there; nothing to do."))
@@ -30,7 +33,13 @@ class Command(BaseCommand):
             raise CommandError(_("The database already holds compounds: use an empty database or --if-empty."))
         started = time.perf_counter()
         progress = self.stdout.write if verbosity > 1 else None
-        counts = demo.seed(scale=scale, seed=seed, progress=progress)
+        with transaction.atomic():  # places and cases together, so --if-empty never meets half a district
+            counts = demo.seed(scale=scale, seed=seed, progress=progress)
+            if not no_cases:
+                # Imported here: complaints depends on governance, never the other way round at module level.
+                from complaints import demo as case_demo
+
+                counts.update(case_demo.seed_cases(seed=seed, progress=progress))
         seconds = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(
             _("Demo data loaded (scale %(scale)s, seed %(seed)s) in %(seconds).1f s.")

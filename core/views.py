@@ -1,0 +1,46 @@
+"""The in-app inbox: the user's messages, newest first; open one (marks it read), or mark all read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .inbox import notification_mark_read
+from .models import Notification
+
+INBOX_PAGE_SIZE = 20
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """List the user's messages, 20 a page (a count and a page query, whatever the page holds)."""
+    page = Paginator(Notification.objects.filter(user=request.user).order_by("-created_at", "-id"), INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/inbox.html", {"page": page, "query": ""})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one message read and go to what it is about."""
+    notification = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+    notification_mark_read(user=request.user, notification_id=notification.pk)
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()}):
+        return redirect(notification.url)
+    return redirect("inbox:list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    changed = notification_mark_read(user=request.user)
+    if changed:
+        messages.success(request, _("All messages are marked as read."))
+    return redirect("inbox:list")
