@@ -29,6 +29,8 @@ def can_approve_extension(user, complaint: Complaint) -> bool:
 
 def handled_dispatches(user):
     """Return the dispatches the user works on: their department's, their company's, their branch's."""
+    if not user.is_authenticated or not user.is_active:
+        return Dispatch.objects.none()
     if user.is_superuser:
         return Dispatch.objects.all()
     secretary_compounds = RoleAssignment.objects.active().filter(user_id=user.pk, role=Role.PARTY_SECRETARY).values("compound_id")
