@@ -55,6 +55,13 @@ def button(page: Page, name: str):
     return page.get_by_role("button", name=name, exact=True)
 
 
+def submit(page: Page, name: str) -> None:
+    """Press a form's button and wait for the next page, so the next step never acts on a stale one."""
+    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        button(page, name).click()
+
+
 def test_a_case_goes_from_the_residents_report_to_their_rating(
     browser, browser_context_args, live_server, case_world, tmp_path  # noqa: F811
 ):
@@ -74,7 +81,7 @@ def test_a_case_goes_from_the_residents_report_to_their_rating(
     home.get_by_label("用一句话说说是什么事").fill("楼道灯坏了")
     home.get_by_label("详细说说").fill("3栋2单元楼道灯坏了一周，晚上看不见台阶")
     home.locator("#file-form").get_by_label("照片").set_input_files(photo_file(tmp_path))
-    button(home, "提交报事").click()
+    submit(home, "提交报事")
     case = Complaint.objects.get()
     expect(home.get_by_role("alert")).to_contain_text(f"报事成功！编号是 {case.number}")
     expect(home.locator("#case-status")).to_have_text(zh(Status.SUBMITTED.label))
@@ -85,30 +92,34 @@ def test_a_case_goes_from_the_residents_report_to_their_rating(
     community = open_as(browser, browser_context_args, live_server, staff)
     community.goto(f"{live_server.url}/cases/{case.pk}/")
     expect(community.locator("#case-reporter")).to_contain_text(resident.real_name)
-    button(community, "受理").click()
+    submit(community, "受理")
     expect(community.locator("#case-status")).to_have_text(zh(Status.ACCEPTED.label))
+    community.wait_for_load_state("load")  # Bootstrap's collapse is wired once its script has run
     button(community, "吹哨派单").click()
+    expect(community.locator("#dispatch-form")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     community.get_by_label("职能部门").check()
     community.get_by_label("部门", exact=True).select_option(label=w["department"].name)
-    button(community, "派单").click()
+    submit(community, "派单")
     expect(community.locator("#case-status")).to_have_text(zh(Status.HANDLING.label))
 
     # 3. The department acknowledges (签收), contacts the resident, arrives and resolves with evidence.
     department = open_as(browser, browser_context_args, live_server, department_staff)
     department.goto(f"{live_server.url}/cases/{case.pk}/")
-    button(department, "签收").click()
-    button(department, "已联系居民").click()
-    button(department, "已到现场").click()
+    submit(department, "签收")
+    submit(department, "已联系居民")
+    submit(department, "已到现场")
+    department.wait_for_load_state("load")
     button(department, "办结").click()
+    expect(department.locator("[id^='resolve-']")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     resolve = department.locator("form", has=department.get_by_role("button", name="提交办结"))
     resolve.get_by_label("办理结果").fill("已更换LED灯泡，现场测试正常")
     resolve.get_by_label("照片").set_input_files(photo_file(tmp_path, "fixed.jpg"))
-    button(department, "提交办结").click()
+    submit(department, "提交办结")
     expect(department.locator("#case-status")).to_have_text(zh(Status.RESOLVED.label))
 
     # 4. The community checks on site.
     community.reload()
-    button(community, "核查通过").click()
+    submit(community, "核查通过")
     expect(community.locator("#case-status")).to_have_text(zh(Status.AWAITING_CONFIRMATION.label))
 
     # 5. The resident confirms and rates.
@@ -117,7 +128,7 @@ def test_a_case_goes_from_the_residents_report_to_their_rating(
     confirm.locator("#field-answer label", has_text=re.compile(f"^{zh(Answer.SOLVED.label)}$")).click()
     confirm.locator("#field-rating label", has_text=re.compile(f"^{zh(Rating.SATISFIED.label)}$")).click()
     confirm.get_by_label("留言").fill("灯亮了，谢谢")
-    button(home, "提交我的回答").click()
+    submit(home, "提交我的回答")
     expect(home.get_by_role("alert")).to_contain_text("谢谢您的回复")
     expect(home.locator("#case-status")).to_have_text(zh(Status.CLOSED.label))
     case.refresh_from_db()
