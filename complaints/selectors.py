@@ -52,6 +52,7 @@ EVENT_LABELS = {
     "verification_failed": gettext_lazy("Checked on site: not done yet"),
     "confirmed": gettext_lazy("The resident confirmed and rated"),
     "reopened": gettext_lazy("The resident reopened the case"),
+    "reopened_by_survey": gettext_lazy("Reopened: the follow-up survey says it is not solved"),
     "closed_unconfirmed": gettext_lazy("Closed without the resident's answer"),
     "comment": gettext_lazy("Comment"),
     "escalation_reminder": gettext_lazy("Reminder sent: a step is overdue (催办)"),

@@ -64,6 +64,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "verify": frozenset({S.RESOLVED}),
     "confirm": frozenset({S.AWAITING_CONFIRMATION}),
     "close_unconfirmed": frozenset({S.AWAITING_CONFIRMATION}),
+    # A follow-up survey answered "not solved" (or a recheck "又出现了") opens a new round.
+    "reopen_from_survey": frozenset({S.CLOSED, S.CLOSED_UNCONFIRMED}),
     "me_too": frozenset(OPEN_STATUSES),
     "comment": frozenset(set(S.values) - {S.MERGED}),
 }
@@ -692,7 +694,15 @@ def complaint_confirm(
                       rating=rating, rating_comment=comment.strip(), closed_at=timezone.now())
         event.data = {"answer": answer, "rating": rating}
         event.save(update_fields=["data"])
+        _schedule_surveys(complaint)
     return complaint
+
+
+def _schedule_surveys(complaint: Complaint) -> None:
+    """A closed case gets its follow-up survey (and a recheck for categories that recur), in this transaction."""
+    from .surveys.services import survey_schedule_for_case
+
+    survey_schedule_for_case(complaint=complaint)
 
 
 @transaction.atomic
@@ -705,7 +715,26 @@ def complaint_close_unconfirmed(*, complaint: Complaint, now: datetime | None = 
     if locked is None:
         return None
     _move(locked, S.CLOSED_UNCONFIRMED, actor=None, kind="closed_unconfirmed", closed_at=now)
+    _schedule_surveys(locked)
     return locked
+
+
+@transaction.atomic
+def complaint_reopen_from_survey(*, complaint: Complaint, survey, reason: str) -> Complaint:
+    """A follow-up answer says the problem is not solved: a new round, with the answer as its reason.
+
+    Called by complaints.surveys.services.survey_answer in its transaction; the resident is the actor.
+    """
+    complaint = _lock(complaint, action="reopen_from_survey", version=None)
+    complaint.answer, complaint.rating, complaint.rating_comment, complaint.closed_at = "", "", "", None
+    event = _reopen(complaint, actor=survey.recipient, kind="reopened_by_survey", note=reason.strip())
+    event.data = {"survey": survey.pk, "purpose": survey.purpose, "solved": survey.solved,
+                  "still_fixed": survey.still_fixed}
+    event.save(update_fields=["data"])
+    audit(actor=survey.recipient, action="complaint.reopen_from_survey", target=complaint, survey=survey.pk)
+    _notify(_managers(complaint), complaint, event=event,
+            title=gettext_noop("Case %(number)s was reopened: the follow-up survey says it is not solved"))
+    return complaint
 
 
 @transaction.atomic

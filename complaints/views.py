@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from governance.models import Compound
 
-from . import permissions, selectors, services, staff_actions
+from . import permissions, selectors, services, staff_actions, suggestions
 from .forms import CaseFilterForm, CommentForm, ComplaintFileForm, ConfirmForm, ProvideInfoForm
 from .models import OPEN_STATUSES, Attachment, Complaint, Follower, PlaceKind, Source, Status
 from .photos import process_photos
@@ -160,7 +160,8 @@ def board(request: HttpRequest, compound_id: int) -> HttpResponse:
     return render(
         request, "complaints/board.html",
         {"compound": compound, "page": page, "query": "", "may_report": True,
-         "may_join": permissions.lives_in(request.user, compound)},
+         "may_join": permissions.lives_in(request.user, compound),
+         "suggestions": suggestions.board_suggestions(compound)},
     )
 
 

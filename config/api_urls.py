@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("governance.api_urls")),
     path("", include("residents.api_urls")),
     path("", include("complaints.api_urls")),
+    path("", include("committees.api_urls")),
 ]

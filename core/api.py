@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import ApplicationError
 
 # A refused rule is a 400, except where HTTP has a more exact word for it.
-APPLICATION_ERROR_STATUS = {"forbidden": 403, "conflict": 409}
+APPLICATION_ERROR_STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409, "gone": 410}
 
 
 class Pagination(pagination.PageNumberPagination):

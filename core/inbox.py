@@ -1,10 +1,12 @@
-"""Reading the in-app inbox: marking messages read. Only ever the user's own messages."""
+"""Reading the in-app inbox: marking messages read (only ever the user's own), and delivery preferences."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
-from .models import Notification
+from .audit import audit
+from .models import DeliveryPreference, Notification
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:
@@ -16,3 +18,14 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
     return qs.update(read_at=timezone.now())
+
+
+def delivery_preference_set(*, user, reminders_opt_out: bool, actor) -> DeliveryPreference:
+    """Turn SMS/e-mail reminders off or on for `user` (the inbox always gets them); audited when it changes."""
+    with transaction.atomic():
+        preference, _ = DeliveryPreference.objects.select_for_update().get_or_create(user=user)
+        if preference.reminders_opt_out != reminders_opt_out:
+            preference.reminders_opt_out = reminders_opt_out
+            preference.save(update_fields=["reminders_opt_out", "updated_at"])
+            audit(actor=actor, action="delivery_preference.changed", target=preference, reminders_opt_out=reminders_opt_out)
+    return preference

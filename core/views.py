@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,10 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from .inbox import notification_mark_read
-from .models import Notification
+from .forms import BootstrapFormMixin
+from .inbox import delivery_preference_set, notification_mark_read
+from .models import DeliveryPreference, Notification
 
 INBOX_PAGE_SIZE = 20
 
@@ -44,3 +47,24 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     if changed:
         messages.success(request, _("All messages are marked as read."))
     return redirect("inbox:list")
+
+
+class DeliveryPreferenceForm(BootstrapFormMixin, forms.Form):
+    reminders_opt_out = forms.BooleanField(
+        label=gettext_lazy("Do not send me reminders by SMS or e-mail"),
+        help_text=gettext_lazy("Reminders still arrive here in your messages."),
+        required=False,
+    )
+
+
+@login_required
+def delivery_preferences(request: HttpRequest) -> HttpResponse:
+    """Let a person turn SMS and e-mail reminders off (or back on)."""
+    current = DeliveryPreference.objects.filter(user=request.user).values_list("reminders_opt_out", flat=True).first()
+    posted = request.method == "POST"  # an unticked box posts nothing, so test the method, not request.POST
+    form = DeliveryPreferenceForm(request.POST if posted else None, initial={"reminders_opt_out": bool(current)})
+    if posted and form.is_valid():
+        delivery_preference_set(user=request.user, reminders_opt_out=form.cleaned_data["reminders_opt_out"], actor=request.user)
+        messages.success(request, _("Your choice is saved."))
+        return redirect("inbox:preferences")
+    return render(request, "core/preferences.html", {"form": form})

@@ -172,6 +172,9 @@ SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "sync-role-grants": {"task": "governance.tasks.sync_role_grants", "schedule": SWEEP_SECONDS},
     "sweep-case-deadlines": {"task": "complaints.tasks.sweep_deadlines", "schedule": SWEEP_SECONDS},
+    "close-due-votes": {"task": "committees.tasks.close_due_votes", "schedule": SWEEP_SECONDS},
+    "deliver-outbox": {"task": "core.tasks.deliver_due_messages", "schedule": SWEEP_SECONDS},
+    "sweep-surveys": {"task": "complaints.tasks.sweep_surveys", "schedule": SWEEP_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 
@@ -202,11 +205,39 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "complaints.models.Status",
         "DispatchStatusEnum": "complaints.models.DispatchStatus",
         "UrgencyTierEnum": "governance.models.UrgencyTier",
+        "MeetingKindEnum": "committees.models.Meeting.Kind",
+        "MeetingStatusEnum": "committees.models.Meeting.Status",
+        "AgendaItemKindEnum": "committees.models.AgendaItem.Kind",
+        "BallotStatusEnum": "committees.models.Ballot.Status",
+        "PaperEntryStatusEnum": "committees.models.PaperEntry.Status",
+        "ObjectionStatusEnum": "committees.models.ElectorateObjection.Status",
+        "ActionStatusEnum": "committees.models.ActionItem.Status",
+        "PetitionStatusEnum": "committees.models.AssemblyPetition.Status",
+        "SuggestionStatusEnum": "complaints.models.SuggestionStatus",
+        "CampaignStatusEnum": "complaints.models.Campaign.Status",
+        "SurveyStatusEnum": "complaints.models.Survey.Status",
+        "SurveyKindEnum": "complaints.models.SurveyKind",
+        "QuestionKindEnum": "complaints.models.QuestionKind",
     },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@xingwuguan.local")
+
+# Outgoing SMS and e-mail (core.outbox): a dotted backend path, quiet hours (local time, start, end;
+# empty = none), and the sweeper's batch, lease, attempts and first back-off.
+SMS_BACKEND = env("SMS_BACKEND", default="core.channels.ConsoleSmsBackend")
+SMS_FILE_DIR = env("SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
+SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", cast=int, default=[22, 8])) or None
+OUTBOX_BATCH = env.int("OUTBOX_BATCH", default=20)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=60.0)
+
+# Follow-up surveys (complaints.surveys): rows moved per locked batch by the sweeper, and the address
+# put in front of a survey's signed link in SMS (the portal's public address).
+SURVEY_SWEEP_BATCH = env.int("SURVEY_SWEEP_BATCH", default=50)
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False

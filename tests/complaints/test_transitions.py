@@ -109,8 +109,9 @@ DISPATCH_ACTOR = {"decide_extension": "street_staff", "rate": "community_staff"}
 
 def test_every_action_of_the_tables_is_tried():
     # "dispatch_work" guards the handler's settling actions (see test_a_paused_case_cannot_be_settled_by_its_handler);
-    # "close_unconfirmed" is the sweeper's (see test_only_a_case_awaiting_confirmation_closes_unconfirmed).
-    assert set(services.ALLOWED) == set(CASE_ACTIONS) | {"dispatch_work", "close_unconfirmed"}
+    # "close_unconfirmed" is the sweeper's (see test_only_a_case_awaiting_confirmation_closes_unconfirmed);
+    # "reopen_from_survey" is a follow-up answer's (tests/complaints/test_surveys.py).
+    assert set(services.ALLOWED) == set(CASE_ACTIONS) | {"dispatch_work", "close_unconfirmed", "reopen_from_survey"}
     assert set(CASE_RULES) == set(CASE_ACTIONS)
     assert set(services.DISPATCH_ALLOWED) == set(DISPATCH_ACTIONS) == set(DISPATCH_RULES)
 

@@ -9,22 +9,15 @@ import io
 import re
 
 import pytest
-from django.utils import translation
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from complaints.models import Answer, Category, Complaint, Rating, Status
 
 from ..complaints.conftest import case_world  # noqa: F401  (the fixture)
-from ..conftest import PASSWORD
+from .helpers import button, open_as, submit, zh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-def zh(text) -> str:
-    """The Chinese of a model label (its wording is the catalog's)."""
-    with translation.override("zh-hans"):
-        return str(text)
-
 
 TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 
@@ -38,28 +31,6 @@ def photo_file(tmp_path, name="broken-light.jpg"):
     path = tmp_path / name
     path.write_bytes(buffer.getvalue())
     return path
-
-
-def open_as(browser, browser_context_args, live_server, user) -> Page:
-    """Log the user in, in a browser context of their own (their own cookies)."""
-    page = browser.new_context(**browser_context_args).new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("手机号").fill(user.phone)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-    return page
-
-
-def button(page: Page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
-
-
-def submit(page: Page, name: str) -> None:
-    """Press a form's button and wait for the next page, so the next step never acts on a stale one."""
-    page.wait_for_load_state("load")
-    with page.expect_navigation():
-        button(page, name).click()
 
 
 def test_a_case_goes_from_the_residents_report_to_their_rating(

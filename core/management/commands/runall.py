@@ -1,4 +1,8 @@
-"""Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three."""
+"""Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three.
+
+A worker or beat that exits on its own is started again, as a process supervisor would (Celery's
+worker can exit when the broker restarts); the web server exiting stops everything.
+"""
 
 from __future__ import annotations
 
@@ -35,10 +39,13 @@ class Command(BaseCommand):
         self._print_accounts()
         self.stdout.write("Press Ctrl-C to stop the web server, the worker and beat.\n")
         try:
-            while all(p.poll() is None for p in processes.values()):
+            while processes["web"].poll() is None:
                 time.sleep(0.5)
-            dead = [name for name, p in processes.items() if p.poll() is not None]
-            self.stderr.write(f"Stopped because {', '.join(dead)} exited.")
+                for name in ("worker", "beat"):
+                    if processes[name].poll() is not None:
+                        self.stderr.write(f"{name} exited (code {processes[name].returncode}); starting it again.")
+                        processes[name] = subprocess.Popen(commands[name], start_new_session=True)
+            self.stderr.write("Stopped because the web server exited.")
         except KeyboardInterrupt:
             pass
         finally:
@@ -55,5 +62,7 @@ class Command(BaseCommand):
         from governance.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
-        for phone, role, sees in DEMO_ACCOUNTS:
+        from committees.demo import DEMO_ACCOUNT
+
+        for phone, role, sees in [*DEMO_ACCOUNTS, DEMO_ACCOUNT]:
             self.stdout.write(f"  {phone}  {role:<10}  {sees}")

@@ -1,5 +1,5 @@
 """`manage.py seed_demo`: load the deterministic demo district (governance/demo.py) and a year of its cases
-(complaints/demo.py)."""
+(complaints/demo.py) and its committees and meetings (committees/demo.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if any compound exists.")
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="Random seed (default %(default)s).")
-        parser.add_argument("--no-cases", action="store_true", help="Load places and people only, no complaint cases.")
+        parser.add_argument("--no-cases", action="store_true", help="Load places and people only: no cases, no meetings.")
 
     def handle(self, *args, scale: str, if_empty: bool, seed: int, no_cases: bool = False, verbosity: int = 1, **options):
         if Compound.objects.exists():
@@ -40,6 +40,9 @@ class Command(BaseCommand):
                 from complaints import demo as case_demo
 
                 counts.update(case_demo.seed_cases(seed=seed, progress=progress))
+                from committees import demo as meeting_demo
+
+                counts.update(meeting_demo.seed_meetings(seed=seed, progress=progress))
         seconds = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(
             _("Demo data loaded (scale %(scale)s, seed %(seed)s) in %(seconds).1f s.")
@@ -48,5 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(", ".join(f"{key} {value:,}" for key, value in counts.items()))
         self.stdout.write("")
         self.stdout.write(_("Demo accounts (password %(password)s):") % {"password": demo.DEMO_PASSWORD})
-        for phone, role, sees in demo.DEMO_ACCOUNTS:
+        from committees.demo import DEMO_ACCOUNT
+
+        for phone, role, sees in [*demo.DEMO_ACCOUNTS, DEMO_ACCOUNT]:
             self.stdout.write(f"  {phone}  {role} — {sees}")
