@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from core.forms import add_service_error, page_query
 from governance.models import Compound
 
 from . import permissions, selectors, services
@@ -95,17 +96,6 @@ def _meeting(request: HttpRequest, pk: int) -> Meeting:
     return get_object_or_404(Meeting.objects.visible_to(request.user).select_related("compound", "building"), pk=pk)
 
 
-def _add_service_error(form, error: ApplicationError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-
-
-def _page_query(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def _unit_choices(meeting: Meeting):
     return meeting_units(meeting).select_related("building").order_by("building__name", "entrance", "number")
 
@@ -144,7 +134,7 @@ def electorate(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "meeting": meeting,
         "page": page,
-        "query": _page_query(request),
+        "query": page_query(request),
         "q": q,
         "total": selectors.electorate_total(meeting),
         "taken": meeting.status != Meeting.Status.DRAFT,
@@ -185,7 +175,7 @@ def objection_new(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code in ("conflict", "forbidden"):
                 messages.error(request, error.message)
                 return redirect("committees:electorate", pk=meeting.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Your objection is sent. The conveners will answer before voting opens."))
             return redirect("committees:electorate", pk=meeting.pk)
@@ -223,7 +213,7 @@ def objection_answer(request: HttpRequest, pk: int, objection_pk: int) -> HttpRe
                 return redirect("committees:electorate", pk=meeting.pk)
             if error.field == "reason":
                 error.field = "response"
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The objection is answered."))
             return redirect("committees:electorate", pk=meeting.pk)
@@ -255,7 +245,7 @@ def electorate_correct(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code in ("conflict", "forbidden"):
                 messages.error(request, error.message)
                 return redirect("committees:electorate", pk=meeting.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The list is corrected. The change is logged."))
             return redirect("committees:electorate", pk=meeting.pk)
@@ -319,7 +309,7 @@ def paper_entry(request: HttpRequest, pk: int) -> HttpResponse:
                     if error.code in ("conflict", "forbidden"):
                         messages.error(request, error.message)
                         return redirect(f"{reverse('committees:paper', args=[meeting.pk])}?elector={elector.pk}")
-                    _add_service_error(form, error)
+                    add_service_error(form, error)
                 else:
                     done = {
                         PaperEntry.Status.WAITING: (messages.success, _("Saved. Now a second teller enters the same sheet.")),
@@ -364,7 +354,7 @@ def paper_entry(request: HttpRequest, pk: int) -> HttpResponse:
         "elector_counted": any(e.status == PaperEntry.Status.MATCHED for e in elector_entries),
         "form": form,
         "page": entries_page,
-        "query": _page_query(request),
+        "query": page_query(request),
         "counts": {
             "mismatch": counts.get(PaperEntry.Status.MISMATCH, 0),
             "waiting": counts.get(PaperEntry.Status.WAITING, 0),
@@ -401,7 +391,7 @@ def proxy(request: HttpRequest, pk: int) -> HttpResponse:
                     if error.code in ("conflict", "forbidden"):
                         messages.error(request, error.message)
                         return redirect("committees:proxy", pk=meeting.pk)
-                    _add_service_error(form, error)
+                    add_service_error(form, error)
                 else:
                     counted = [b for b in ballots if b.status == Ballot.Status.VALID]
                     messages.success(request, _("The proxy's votes are recorded: %(counted)d of %(total)d counted.")
@@ -460,7 +450,7 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
                 if error.code in ("conflict", "forbidden"):
                     messages.error(request, error.message)
                     return redirect("committees:minutes", pk=meeting.pk)
-                _add_service_error(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(request, _("The minutes are published.") if publish else _("The minutes are saved."))
                 return redirect("committees:minutes", pk=meeting.pk)
@@ -502,7 +492,7 @@ def action_new(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code in ("conflict", "forbidden"):
                 messages.error(request, error.message)
                 return redirect("committees:minutes", pk=meeting.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The task is added."))
             return redirect("committees:action", pk=meeting.pk, action_pk=action.pk)
@@ -559,7 +549,7 @@ def _act(request, meeting, action, form, attempt, *, form_name: str, done: str) 
             if error.code in ("conflict", "forbidden") or error.field not in form.fields:
                 messages.error(request, error.message)
                 return redirect("committees:action", pk=meeting.pk, action_pk=action.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, done)
             return redirect("committees:action", pk=meeting.pk, action_pk=action.pk)
@@ -678,7 +668,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
             petition = services.petition_start(compound=data["compound"], actor=request.user, title=data["title"],
                                                reason=data["reason"])
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Your petition is started and signed by you. Ask your neighbours to sign."))
             return redirect("committees:petition", pk=petition.pk)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.forms import add_service_error
 from core.masking import mask_name
 
 from . import explain, permissions, selectors, services, tally
@@ -50,11 +51,6 @@ STATUS_BADGES = {
 }
 LIST_LIMIT = 200
 HOUSEHOLD_RULES = (tally.HOUSEHOLD_MAJORITY, tally.CONSENSUS)
-
-
-def _add_service_error(form, error: ApplicationError, aliases: dict[str, str] | None = None) -> None:
-    field = (aliases or {}).get(error.field or "", error.field)
-    form.add_error(field if field in form.fields else None, error.message)
 
 
 def _get_meeting(request: HttpRequest, pk: int) -> Meeting:
@@ -151,7 +147,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
                 precedence=data["precedence"],
             )
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The draft is saved. Now add the agenda items, then publish the notice."))
             return redirect("committees:meeting", pk=meeting.pk)
@@ -181,7 +177,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code == "conflict":
                 messages.error(request, error.message)
                 return redirect("committees:meeting_edit", pk=meeting.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The changes are saved."))
             return redirect("committees:meeting", pk=meeting.pk)
@@ -310,7 +306,7 @@ def item_new(request: HttpRequest, pk: int) -> HttpResponse:
                 matter=data.get("matter"), rule=data.get("rule") or None, seats=data.get("seats"),
             )
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Item %(position)d is added.") % {"position": item.position})
             if item.kind == AgendaItem.Kind.ELECTION:
@@ -373,7 +369,7 @@ def _item_write(request, meeting, item, form, form_name: str, attempt, done: str
             if error.code in ("conflict", "forbidden") or field not in form.fields:
                 messages.error(request, error.message)
                 return redirect("committees:item", pk=meeting.pk, item_pk=item.pk)
-            _add_service_error(form, error, aliases)
+            add_service_error(form, error, aliases)
         else:
             messages.success(request, done)
             return redirect("committees:item", pk=meeting.pk, item_pk=item.pk)
@@ -463,7 +459,7 @@ def tellers(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code == "conflict":
                 messages.error(request, error.message)
                 return redirect("committees:meeting", pk=meeting.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The tellers are named."))
             return redirect("committees:meeting", pk=meeting.pk)
@@ -520,7 +516,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code == "conflict":
                 messages.error(request, error.message)
                 return redirect("committees:meeting", pk=meeting.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The meeting is cancelled."))
             return redirect("committees:meeting", pk=meeting.pk)
@@ -574,7 +570,7 @@ def vote(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             if error.code in ("conflict", "forbidden") or error.field not in field_names:
                 messages.error(request, error.message)
                 return redirect(_detail_url(meeting, item))
-            _add_service_error(form, error, field_names)
+            add_service_error(form, error, field_names)
         else:
             codes = "、".join(b.receipt_code for b in ballots)
             messages.success(request, _(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
+from core.forms import add_service_error
 
 from . import campaign_selectors as sel
 from .campaign_forms import (
@@ -40,10 +41,6 @@ PAGE_SIZE = 30
 STATUS_BADGES = {Campaign.Status.DRAFT: "text-bg-secondary", Campaign.Status.RUNNING: "text-bg-success",
                  Campaign.Status.FINISHED: "text-bg-dark"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _form_error(form, error: ApplicationError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _require_runner(request: HttpRequest) -> None:
@@ -85,7 +82,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 ends_at=d["ends_at"], sample_share=d["sample_share"], remind_after_days=d["remind_after_days"],
             )
         except ApplicationError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The campaign is saved as a draft. Launch it to draw the households."))
             return redirect("campaigns:detail", pk=campaign.pk)
@@ -212,7 +209,7 @@ def template_new(request: HttpRequest) -> HttpResponse:
             template = services.survey_template_create(actor=request.user, key=d["key"], name=d["name"], kind=d["kind"],
                                                        intro=d["intro"])
         except ApplicationError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The survey is created. Now add its questions."))
             return redirect("campaigns:template", pk=template.pk)
@@ -247,7 +244,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.survey_template_update(template=template, actor=request.user, name=d["name"], intro=d["intro"],
                                             is_active=d["is_active"])
         except ApplicationError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("campaigns:template", pk=pk)
@@ -267,7 +264,7 @@ def question_new(request: HttpRequest, pk: int) -> HttpResponse:
             services.survey_question_create(template=template, actor=request.user, key=key, kind=d["kind"],
                                             text=d["text"], choices=d["choices"], required=d["required"])
         except ApplicationError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The question is added."))
             return redirect("campaigns:template", pk=pk)
@@ -295,7 +292,7 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.survey_question_update(question=question, actor=request.user, text=d["text"],
                                             choices=d["choices"], required=d["required"])
         except ApplicationError as error:
-            _form_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The question is saved."))
             return redirect("campaigns:template", pk=question.template_id)

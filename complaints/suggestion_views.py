@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.forms import add_service_error
 from governance.models import Compound
 
 from . import suggestions as box
@@ -21,10 +22,6 @@ from .models import Suggestion, SuggestionStatus
 from .suggestion_forms import AnswerForm, InboxFilterForm, SuggestionForm
 
 STATUS_BADGES = {SuggestionStatus.OPEN: "text-bg-warning", SuggestionStatus.ANSWERED: "text-bg-success"}
-
-
-def _add_service_error(form, error: ApplicationError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _badge(rows) -> None:
@@ -73,7 +70,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 anonymous=data["anonymous"],
             )
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Thank you. Your suggestion is sent. You will get a message when it is answered."))
             return redirect("suggestions:detail", pk=suggestion.pk)
@@ -150,7 +147,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
             if error.code in ("conflict", "forbidden"):
                 messages.error(request, error.message)
                 return redirect("suggestions:detail", pk=pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Your answer is sent to the author."))
             return redirect("suggestions:detail", pk=pk)

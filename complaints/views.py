@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.forms import add_service_error, page_query
 from governance.models import Compound
 
 from . import permissions, selectors, services, staff_actions, suggestions
@@ -41,17 +42,6 @@ STATUS_BADGES = {
     Status.MERGED: "text-bg-secondary",
 }
 COMPOUND_CHOICES_SHOWN = 50
-
-
-def _add_service_error(form, error: ApplicationError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-
-
-def _query_string(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 # --- report a case ---------------------------------------------------------------------------------
@@ -108,7 +98,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                 source=source if source in (Source.GRID_PATROL, Source.PROPERTY, Source.PARTY_POST) else None,
             )
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -143,7 +133,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         case.badge = STATUS_BADGES.get(case.status, "text-bg-secondary")
     return render(
         request, "complaints/mine.html",
-        {"page": page, "filters": filters, "query": _query_string(request),
+        {"page": page, "filters": filters, "query": page_query(request),
          "home_compounds": selectors.home_compounds(request.user)},
     )
 
@@ -235,7 +225,7 @@ def _act(request: HttpRequest, complaint: Complaint, form, attempt, *, form_name
             if error.code in ("conflict", "forbidden") or error.field not in form.fields:
                 messages.error(request, error.message)
                 return redirect("complaints:detail", pk=complaint.pk)
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, done)
             return redirect("complaints:detail", pk=complaint.pk)

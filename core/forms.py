@@ -26,3 +26,17 @@ class BootstrapFormMixin:
             if name in self.fields:
                 widget = self.fields[name].widget
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+def add_service_error(form: forms.Form, error, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's ApplicationError on the form field it names (through `aliases` if the names differ),
+    or above the form when no field fits."""
+    field = (aliases or {}).get(error.field or "", error.field)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+def page_query(request) -> str:
+    """Return the request's query string without `page`, for pagination links that keep the filters."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,9 +21,14 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def delivery_preference_set(*, user, reminders_opt_out: bool, actor) -> DeliveryPreference:
-    """Turn SMS/e-mail reminders off or on for `user` (the inbox always gets them); audited when it changes."""
+def delivery_preference_set(*, user, reminders_opt_out: bool, actor, email: str | None = None) -> DeliveryPreference:
+    """Turn SMS/e-mail reminders off or on for `user` (the inbox always gets them) and, when given, set the
+    e-mail address messages also go to (empty: none). Audited when something changes."""
     with transaction.atomic():
+        if email is not None and email.strip() != user.email:
+            get_user_model().objects.filter(pk=user.pk).update(email=email.strip())
+            user.email = email.strip()
+            audit(actor=actor, action="user.email_changed", target=user, has_email=bool(user.email))
         preference, _ = DeliveryPreference.objects.select_for_update().get_or_create(user=user)
         if preference.reminders_opt_out != reminders_opt_out:
             preference.reminders_opt_out = reminders_opt_out

@@ -50,6 +50,10 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 
 class DeliveryPreferenceForm(BootstrapFormMixin, forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail address"), required=False,
+        help_text=gettext_lazy("Optional. Messages also come by e-mail; leave it empty if you have none."),
+    )
     reminders_opt_out = forms.BooleanField(
         label=gettext_lazy("Do not send me reminders by SMS or e-mail"),
         help_text=gettext_lazy("Reminders still arrive here in your messages."),
@@ -62,9 +66,11 @@ def delivery_preferences(request: HttpRequest) -> HttpResponse:
     """Let a person turn SMS and e-mail reminders off (or back on)."""
     current = DeliveryPreference.objects.filter(user=request.user).values_list("reminders_opt_out", flat=True).first()
     posted = request.method == "POST"  # an unticked box posts nothing, so test the method, not request.POST
-    form = DeliveryPreferenceForm(request.POST if posted else None, initial={"reminders_opt_out": bool(current)})
+    initial = {"reminders_opt_out": bool(current), "email": request.user.email}
+    form = DeliveryPreferenceForm(request.POST if posted else None, initial=initial)
     if posted and form.is_valid():
-        delivery_preference_set(user=request.user, reminders_opt_out=form.cleaned_data["reminders_opt_out"], actor=request.user)
+        delivery_preference_set(user=request.user, reminders_opt_out=form.cleaned_data["reminders_opt_out"],
+                                email=form.cleaned_data["email"], actor=request.user)
         messages.success(request, _("Your choice is saved."))
         return redirect("inbox:preferences")
     return render(request, "core/preferences.html", {"form": form})

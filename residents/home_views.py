@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
+from core.forms import add_service_error
 from governance.models import Building, Unit
 
 from . import services
@@ -34,11 +35,6 @@ from .selectors import ContactPolicy
 
 QUEUE_PAGE_SIZE = 50
 PLACE_RELATED = "unit__building__compound__community"
-
-
-def _add_service_error(form, error: ApplicationError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 # --- residents -------------------------------------------------------------------------------
@@ -69,7 +65,7 @@ def claim(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                 )
             except ApplicationError as error:
-                _add_service_error(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(request, _("Your claim is sent. The community office will check it soon."))
                 return redirect("homes:list")
@@ -207,7 +203,7 @@ def ownership_reject(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.ownership_reject(ownership=ownership, reason=form.cleaned_data["reason"], actor=request.user)
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The claim is rejected and the resident can read your reason."))
             return _after_decision(request, ownership)
@@ -267,7 +263,7 @@ def unit_set_voter(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.ownership_set_voter(unit=unit, ownership=form.cleaned_data["ownership"], actor=request.user)
         except ApplicationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The designated voter is changed."))
             return redirect("homes:unit", pk=unit.pk)
@@ -288,7 +284,7 @@ def unit_register_tenant(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             if error.field == "user":
                 error.field = "phone"
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The tenant is registered."))
             return redirect("homes:unit", pk=unit.pk)

@@ -64,6 +64,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(_("mobile number"), max_length=11, unique=True, validators=[phone_validator])
     real_name = models.CharField(_("real name"), max_length=32)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True, validators=[id_number_validator])
+    email = models.EmailField(_("e-mail address"), blank=True, help_text=_("Optional: reminders also come by e-mail."))
     is_party_member = models.BooleanField(_("party member"), default=False)
     is_staff = models.BooleanField(_("admin site access"), default=False)
     is_active = models.BooleanField(_("active"), default=True)

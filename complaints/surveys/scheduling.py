@@ -52,23 +52,29 @@ REMINDER = gettext_noop("Reminder: your survey is open until %(date)s")
 
 
 def _message(survey: Survey, *, key: str, title: str, params: dict, reminder: bool, opted_out: set[int]):
-    """The inbox row and the SMS for one survey, as notify() would write them, but in this transaction."""
+    """The inbox row and the outgoing SMS (and e-mail, if the person gave an address) for one survey, as
+    notify() would write them, in this transaction."""
     with translation.override(settings.LANGUAGE_CODE):
         text = translation.gettext(title) % params
     path = tokens.survey_path(survey)
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
     about = survey.complaint.title if survey.complaint_id else ""
     inbox = Notification(user_id=survey.recipient_id, key=key, title=text[:120], body=about[:300], url=path[:200])
-    sms = None
+    outgoing = []
     if not (reminder and survey.recipient_id in opted_out):
-        sms = OutboxMessage(recipient_id=survey.recipient_id, channel=OutboxMessage.Channel.SMS, key=key[:120],
-                            subject=text[:120], body=f"{text} {link}"[:500], address=survey.recipient.phone)
-    return inbox, sms
+        Channel = OutboxMessage.Channel
+        outgoing.append(OutboxMessage(recipient_id=survey.recipient_id, channel=Channel.SMS, key=key[:120],
+                                      subject=text[:120], body=f"{text} {link}"[:500], address=survey.recipient.phone))
+        if survey.recipient.email:
+            outgoing.append(OutboxMessage(recipient_id=survey.recipient_id, channel=Channel.EMAIL, key=key[:120],
+                                          subject=text[:120], body=f"{text}\n\n{about}\n\n{link}"[:500],
+                                          address=survey.recipient.email))
+    return inbox, outgoing
 
 
 def _send(messages: list) -> None:
-    Notification.objects.bulk_create([m[0] for m in messages], ignore_conflicts=True)
-    outbox.queue([m[1] for m in messages if m[1] is not None])
+    Notification.objects.bulk_create([inbox for inbox, _outgoing in messages], ignore_conflicts=True)
+    outbox.queue([m for _inbox, outgoing in messages for m in outgoing])
 
 
 def _locked(qs, limit: int) -> list[Survey]:

@@ -418,3 +418,12 @@ def test_only_a_closed_case_is_reopened_by_a_survey(case_world):
             case.refresh_from_db()
             assert (case.status, case.version, TimelineEvent.objects.filter(complaint=case).count()) == (status, *before)
     assert services.ALLOWED["reopen_from_survey"] == {Status.CLOSED, Status.CLOSED_UNCONFIRMED}
+
+
+def test_a_resident_with_an_e_mail_address_is_invited_by_sms_and_by_e_mail(case_world):
+    resident = case_world["resident"]
+    type(resident).objects.filter(pk=resident.pk).update(email="resident@example.cn")
+    survey = invite(followup(closed_case(case_world, category="illegal_building")))
+    rows = OutboxMessage.objects.filter(key=f"survey:{survey.pk}:invite").order_by("channel")
+    assert [(m.channel, m.address) for m in rows] == [("email", "resident@example.cn"), ("sms", resident.phone)]
+    assert f"/surveys/{survey.pk}/" in rows[0].body

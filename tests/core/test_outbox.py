@@ -262,3 +262,24 @@ def test_admin_lists_outbox_messages_read_only(admin_client):
     assert admin_client.get(reverse("admin:core_outboxmessage_add")).status_code == 403
     detail = admin_client.get(reverse("admin:core_outboxmessage_change", args=[message.pk]))
     assert detail.status_code == 200 and 'name="status"' not in detail.content.decode()
+
+
+def test_a_person_gives_an_e_mail_address_and_messages_also_go_there(client, mailoutbox, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    user = UserFactory()
+    client.force_login(user)
+    bad = client.post(reverse("inbox:preferences"), {"email": "not-an-address"})
+    assert bad.status_code == 200 and bad.context["form"].errors["email"]
+    assert client.post(reverse("inbox:preferences"), {"email": "wang@example.cn"}).status_code == 302
+    user.refresh_from_db()
+    assert user.email == "wang@example.cn"
+    assert AuditEvent.objects.filter(action="user.email_changed", actor=user).count() == 1
+
+    notify(users=[user], key="case:9:event:1", title=gettext_noop("Case %(number)s was reopened by the resident"),
+           params={"number": "TS1"}, channels=("inbox", "email"))
+    message = OutboxMessage.objects.get(recipient=user, channel="email")
+    assert (message.status, message.address) == ("pending", "wang@example.cn")
+    outbox.deliver_due(now=message.next_attempt_at)
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    assert [m.to for m in mailoutbox] == [["wang@example.cn"]]
