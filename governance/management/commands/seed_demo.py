@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: load the deterministic demo district (governance/demo.py) and a year of its cases
-(complaints/demo.py) and its committees and meetings (committees/demo.py)."""
+(complaints/demo.py), its committees and meetings (committees/demo.py) and follow-up surveys, a revisit
+campaign and suggestions (complaints/survey_demo.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
                 from committees import demo as meeting_demo
 
                 counts.update(meeting_demo.seed_meetings(seed=seed, progress=progress))
+                from complaints import survey_demo
+
+                counts.update(survey_demo.seed_surveys(seed=seed, progress=progress))
         seconds = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(
             _("Demo data loaded (scale %(scale)s, seed %(seed)s) in %(seconds).1f s.")
