@@ -34,7 +34,7 @@ def posted_name(real_name: str) -> str:
     return real_name[:1] + "*" * max(len(real_name) - 1, 1) if real_name else "*"
 
 
-def _units(meeting: Meeting):
+def meeting_units(meeting: Meeting):
     units = Unit.objects.filter(building__compound_id=meeting.compound_id)
     if meeting.kind == Kind.BUILDING:
         units = units.filter(building_id=meeting.building_id)
@@ -49,7 +49,7 @@ def _voters(meeting: Meeting) -> dict[int, object]:
 
     rows = (
         Ownership.objects.current().verified()
-        .filter(unit__in=_units(meeting))
+        .filter(unit__in=meeting_units(meeting))
         .select_related("user", "unit__building")
         .order_by("unit_id", "-is_voter", "id")
     )
@@ -127,7 +127,7 @@ def objection_raise(*, meeting: Meeting, actor, text: str, unit: Unit | None = N
     forbid_unless(permissions.can_object(actor, meeting))
     if not text.strip():
         raise ApplicationError(_("Say what is wrong in the list."), field="text")
-    if unit is not None and not _units(meeting).filter(pk=unit.pk).exists():
+    if unit is not None and not meeting_units(meeting).filter(pk=unit.pk).exists():
         raise ApplicationError(_("This unit is not part of this meeting."), field="unit")
     objection = ElectorateObjection.objects.create(meeting=meeting, raised_by=actor, unit=unit, text=text.strip())
     audit(actor=actor, action="electorate.object", target=objection)
@@ -165,7 +165,7 @@ def electorate_correct(
         raise ApplicationError(_("Say why the list is corrected."), field="reason")
     if area_m2 is not None and area_m2 <= 0:
         raise ApplicationError(_("The area must be more than 0 m²."), field="area_m2")
-    if not _units(meeting).filter(pk=unit.pk).exists():
+    if not meeting_units(meeting).filter(pk=unit.pk).exists():
         raise ApplicationError(_("This unit is not part of this meeting."), field="unit")
     if objection is not None and objection.meeting_id != meeting.pk:
         raise ApplicationError(_("This objection belongs to another meeting."), field="objection")

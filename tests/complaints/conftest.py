@@ -50,3 +50,14 @@ def case_world(two_communities, make_staff):
         "resident": a["owner"],
         "neighbour": two_communities["b"]["owner"],
     }
+
+
+@pytest.fixture
+def survey_templates(db):
+    """The default survey templates: a data migration makes them, but a transactional test that ran earlier
+    flushed every table, so tests that need them make sure they exist."""
+    from django.apps import apps
+
+    from complaints.surveys import defaults
+
+    defaults.create(apps)

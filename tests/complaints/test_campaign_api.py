@@ -16,7 +16,7 @@ from .test_campaign_pages import answer, launched, mixed_template
 from .test_campaigns import estate  # noqa: F401 - fixture
 from .test_surveys import survey_templates  # noqa: F401 - autouse fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("survey_templates")]
 RATINGS = {k: 4 for k in ("front_desk", "security", "cleaning", "greenery", "repairs", "fee_transparency")}
 
 

@@ -29,7 +29,7 @@ from .test_surveys import (
     survey_templates,  # noqa: F401 - autouse fixture
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("survey_templates")]
 
 
 def zh(text) -> str:

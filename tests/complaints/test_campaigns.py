@@ -24,7 +24,7 @@ from residents.models import Ownership, Tenancy
 from .. import factories
 from .test_surveys import survey_templates  # noqa: F401 - autouse fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("survey_templates")]
 
 
 @pytest.fixture

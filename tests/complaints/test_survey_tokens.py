@@ -62,8 +62,10 @@ def test_a_token_does_not_open_another_survey_nor_a_tampered_one(client, case_wo
     # Signed with another salt (another feature's link) or for another recipient: refused too.
     foreign = signing.dumps({"s": survey.pk, "u": survey.recipient_id}, salt="something.else")
     assert client.get(link(survey, foreign)).status_code == 404
-    wrong_user = signing.dumps({"s": survey.pk, "u": case_world["community_staff"].pk}, salt=tokens.SALT)
+    wrong_user = signing.Signer(salt=tokens.SALT).sign_object({"s": survey.pk, "u": case_world["community_staff"].pk})
     assert client.get(link(survey, wrong_user)).status_code == 404
+    timestamped = signing.dumps({"s": survey.pk, "u": survey.recipient_id}, salt=tokens.SALT)  # another format
+    assert client.get(link(survey, timestamped)).status_code == 404
     assert Survey.objects.get(pk=other.pk).status == Survey.objects.get(pk=survey.pk).status == "invited"
 
 

@@ -1,7 +1,7 @@
 """Follow-up surveys of closed cases: scheduled on closing, swept (invited, reminded, expired) once each,
 answered once; "not solved" reopens the case; the 解决率 / 满意率 figures."""
 
-import importlib
+
 from datetime import timedelta
 
 import pytest
@@ -19,7 +19,7 @@ from complaints.models import (
     SurveyTemplate,
     TimelineEvent,
 )
-from complaints.surveys import scheduling, stats
+from complaints.surveys import defaults, scheduling, stats
 from complaints.surveys.services import survey_answer, survey_question_delete, survey_schedule_for_case
 from core import outbox
 from core.errors import ApplicationError
@@ -34,7 +34,7 @@ SOLVED_ANSWERS = {"solved": "solved", "satisfaction": "satisfied", "speed": 5, "
 def put_back_default_templates() -> None:
     """Create the data migration's templates unless they exist: a transactional test that ran earlier in the
     session (a browser test, a Celery test) flushed every table, and the migration's rows with them."""
-    importlib.import_module("complaints.migrations.0004_survey_templates").create(django_apps, None)
+    defaults.create(django_apps)
 
 
 @pytest.fixture(autouse=True)
