@@ -4,6 +4,7 @@ ballots and the electorate only change through committees.services, so the admin
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from governance.models import Compound
 
 from .models import (
     ActionItem,
@@ -36,8 +37,6 @@ class OwnersCommitteeAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request).select_related("compound")
         if request.user.is_superuser:
             return qs
-        from governance.models import Compound
-
         return qs.filter(compound__in=Compound.objects.managed_by(request.user))
 
 

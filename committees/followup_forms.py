@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import Category
 from core.forms import BootstrapFormMixin
 from governance.models import Compound, Unit
+from residents.models import User
 
 from .models import ActionItem, AgendaItem, Ballot, Meeting
 
@@ -176,8 +177,6 @@ class ActionForm(BootstrapFormMixin, forms.Form):
         self.fields["item"].queryset = meeting.items.all()
 
     def clean_assignee(self):
-        from residents.models import User
-
         phone = self.cleaned_data["assignee"].strip()
         if not phone:
             return None

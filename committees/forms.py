@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
 from governance.models import Building
+from residents.models import User
 
 from . import tally
 from .models import AgendaItem, Matter, Meeting
@@ -159,8 +160,6 @@ class CancelForm(ConfirmForm):
 
 
 def _users_by_phone(text: str) -> tuple[list, list[str]]:
-    from residents.models import User
-
     phones = [p for p in (part.strip() for part in text.replace(",", "\n").replace("，", "\n").split()) if p]
     found = {u.phone: u for u in User.objects.filter(phone__in=phones, is_active=True)}
     return [found[p] for p in dict.fromkeys(phones) if p in found], [p for p in phones if p not in found]

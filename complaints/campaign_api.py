@@ -203,15 +203,6 @@ def _input(request, serializer_class) -> dict:
     return data.validated_data
 
 
-REFUSED_STATUS = {"not_found": status.HTTP_404_NOT_FOUND, "forbidden": status.HTTP_403_FORBIDDEN,
-                  "gone": status.HTTP_410_GONE}
-
-
-def _refused(error: ApplicationError) -> Response:
-    body = {"error": {"code": error.code, "message": error.message, "fields": {}}}
-    return Response(body, status=REFUSED_STATUS[error.code])
-
-
 # --- views ---------------------------------------------------------------------------------------
 
 
@@ -357,10 +348,7 @@ class SurveyViewSet(viewsets.GenericViewSet):
     def answer(self, request, pk=None):
         """Answer a survey with the token of its link; no login needed."""
         v = _input(request, AnswerSerializer)
-        try:
-            survey = tokens.survey_from_link(pk=int(pk), token=v["token"], user=request.user)
-        except ApplicationError as error:
-            return _refused(error)
+        survey = tokens.survey_from_link(pk=int(pk), token=v["token"], user=request.user)  # 404/403/410 if refused
         photos = {}
         for q in survey.questions:
             if q["kind"] == QuestionKind.PHOTO:
@@ -370,12 +358,7 @@ class SurveyViewSet(viewsets.GenericViewSet):
                         photos[q["key"]] = process_photos(files[:10])
                     except ApplicationError as error:
                         raise ApplicationError(error.message, field=q["key"]) from None
-        try:
-            survey = services.survey_answer(survey=survey, answers=v["answers"], photos=photos, actor=request.user)
-        except ApplicationError as error:
-            if error.code in REFUSED_STATUS:
-                return _refused(error)
-            raise
+        survey = services.survey_answer(survey=survey, answers=v["answers"], photos=photos, actor=request.user)
         reopened = survey.complaint_id is not None and survey.complaint.status == Status.ACCEPTED
         return Response({"id": survey.pk, "status": survey.status, "answered_at": survey.answered_at,
                          "case_reopened": reopened})

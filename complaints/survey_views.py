@@ -19,12 +19,13 @@ from .photos import process_photos
 from .surveys import tokens
 from .surveys.services import survey_answer
 
-REFUSED_STATUS = {"not_found": 404, "forbidden": 403, "gone": 410}
+# A link that cannot be used is answered with a page of its own (404, 403 or 410), not a form error.
+REFUSALS = ("not_found", "forbidden", "gone")
 
 
 def _refused(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     return render(request, "complaints/survey_refused.html", {"message": error.message},
-                  status=REFUSED_STATUS.get(error.code, 400))
+                  status=error.http_status)
 
 
 def _read(request: HttpRequest, questions: list[dict]) -> tuple[dict, dict, dict]:
@@ -78,7 +79,7 @@ def answer(request: HttpRequest, pk: int, token: str) -> HttpResponse:
                 keys = {q["key"] for q in survey.questions}
                 if error.field in keys:
                     errors[error.field] = error.message
-                elif error.code in REFUSED_STATUS:
+                elif error.code in REFUSALS:
                     return _refused(request, error)
                 else:
                     errors["__all__"] = error.message

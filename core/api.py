@@ -13,9 +13,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError
 
-# A refused rule is a 400, except where HTTP has a more exact word for it.
-APPLICATION_ERROR_STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409, "gone": 410}
-
 
 class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
@@ -44,7 +41,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         fields = {exc.field: [exc.message]} if exc.field else {}
         body = {"error": {"code": exc.code, "message": exc.message, "fields": fields}}
-        return Response(body, status=APPLICATION_ERROR_STATUS.get(exc.code, 400))
+        return Response(body, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

@@ -282,6 +282,8 @@ class AssemblyPetition(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     owners_total = models.PositiveIntegerField(_("owners in the compound"), default=0)
+    # Both counted by committees.services.petition_sign at each signature, as an assembly counts owners.
+    owners_signed = models.PositiveIntegerField(_("owners who signed"), default=0)
     triggered_at = models.DateTimeField(_("triggered at"), null=True, blank=True)
     meeting = models.ForeignKey(Meeting, verbose_name=_("assembly"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

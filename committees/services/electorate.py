@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit
 from core.errors import ApplicationError
 from governance.models import Unit
+from residents.models import Ownership
 
 from .. import permissions, tally
 from ..models import (
@@ -45,8 +46,6 @@ def meeting_units(meeting: Meeting):
 
 def _voters(meeting: Meeting) -> dict[int, object]:
     """Return unit id -> the verified ownership that votes for it (the designated voter, else the first)."""
-    from residents.models import Ownership
-
     rows = (
         Ownership.objects.current().verified()
         .filter(unit__in=meeting_units(meeting))

@@ -12,10 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from complaints.models import PlaceKind
+from complaints.services import complaint_file
 from core.audit import audit
 from core.errors import ApplicationError
 from core.notifications import notify
 from governance.models import Compound, Role, RoleAssignment, Unit
+from residents.models import Ownership, User
 
 from .. import permissions
 from ..models import (
@@ -76,9 +79,6 @@ def action_complete(*, action: ActionItem, actor, note: str = "") -> ActionItem:
 @transaction.atomic
 def action_to_case(*, action: ActionItem, actor, category: str, urgency: str = "general") -> ActionItem:
     """File a case in the complaint workflow for a task that needs the property company or a department."""
-    from complaints.models import PlaceKind
-    from complaints.services import complaint_file
-
     action = ActionItem.objects.select_for_update().select_related("meeting__compound").get(pk=action.pk)
     forbid_unless(permissions.can_manage_meeting(actor, action.meeting))
     if action.complaint_id:
@@ -133,8 +133,6 @@ def compound_owner_keys(compound: Compound) -> set[str]:
     Like the electorate, each unit counts through its designated voter (else its first verified owner):
     a co-owner who is not the designated voter adds no owner.
     """
-    from residents.models import Ownership
-
     rows = (
         Ownership.objects.current().verified().filter(unit__building__compound=compound)
         .order_by("unit_id", "-is_voter", "id").values_list("unit_id", "user_id", "is_developer")
@@ -146,14 +144,10 @@ def compound_owner_keys(compound: Compound) -> set[str]:
 
 
 def _is_owner(user, compound: Compound) -> bool:
-    from residents.models import Ownership
-
     return Ownership.objects.current().verified().filter(user=user, unit__building__compound=compound).exists()
 
 
 def _conveners(compound: Compound):
-    from residents.models import User
-
     members = CommitteeMember.objects.current().filter(committee__compound=compound).values("user_id")
     secretaries = RoleAssignment.objects.active().filter(role=Role.PARTY_SECRETARY, compound=compound).values("user_id")
     community = RoleAssignment.objects.active().filter(role=Role.COMMUNITY_STAFF, community_id=compound.community_id).values("user_id")
@@ -188,8 +182,8 @@ def petition_sign(*, petition: AssemblyPetition, actor) -> AssemblyPetition:
     keys = compound_owner_keys(petition.compound)
     signed = petition_signed_owners(petition, keys)
     total = len(keys)
-    petition.owners_total = total
-    fields = ["owners_total", "updated_at"]
+    petition.owners_total, petition.owners_signed = total, signed
+    fields = ["owners_total", "owners_signed", "updated_at"]
     if petition.status == AssemblyPetition.Status.OPEN and total and signed * PETITION_SHARE[1] >= total * PETITION_SHARE[0]:
         petition.status, petition.triggered_at = AssemblyPetition.Status.TRIGGERED, timezone.now()
         fields += ["status", "triggered_at"]

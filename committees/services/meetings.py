@@ -15,6 +15,7 @@ from core.audit import audit
 from core.errors import ApplicationError
 from core.notifications import notify
 from governance.models import Building, Compound
+from residents.models import Ownership, Tenancy, User
 
 from .. import permissions, tally
 from ..models import AgendaItem, Candidate, Elector, ItemComment, ItemDocument, Meeting
@@ -167,8 +168,6 @@ def candidate_add(*, item: AgendaItem, actor, user, statement: str = "", vetting
     require_status(meeting, Status.DRAFT)
     if item.kind != AgendaItem.Kind.ELECTION:
         raise ApplicationError(_("Candidates stand only in elections."), field="item")
-    from residents.models import Ownership
-
     owns = Ownership.objects.current().verified().filter(user=user, unit__building__compound_id=meeting.compound_id)
     if not owns.exists():
         raise ApplicationError(_("A candidate must be a verified owner in the compound."), field="user")
@@ -240,8 +239,6 @@ def tellers_set(*, meeting: Meeting, actor, tellers) -> Meeting:
 
 def _residents(meeting: Meeting, *extra_ids):
     """Return the verified owners and tenants of the meeting's compound (or building), as one query."""
-    from residents.models import Ownership, Tenancy, User
-
     units = {"unit__building__compound_id": meeting.compound_id}
     if meeting.kind == Kind.BUILDING:
         units = {"unit__building_id": meeting.building_id}

@@ -8,9 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    Prefetch,
-)
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -37,11 +35,21 @@ LIST_LIMIT = 200
 
 @login_required
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    """The meetings of the user's compounds: voting now, coming up, past (a fixed number of queries)."""
+    """The meetings of the user's compounds: voting now, coming up, past (a fixed number of queries).
+
+    Street and district staff see many compounds: `q` (a title or a compound) and `kind` narrow the list,
+    and the page says so when it shows only the latest LIST_LIMIT meetings.
+    """
     now = timezone.now()
     voting, upcoming, past = [], [], []
+    q, kind = request.GET.get("q", "").strip(), request.GET.get("kind", "")
     meetings = Meeting.objects.visible_to(request.user).select_related("compound", "building").order_by("-starts_at", "-id")
-    for meeting in meetings[:LIST_LIMIT]:
+    if q:
+        meetings = meetings.filter(Q(title__icontains=q) | Q(compound__name__icontains=q))
+    if kind in Meeting.Kind.values:
+        meetings = meetings.filter(kind=kind)
+    shown = list(meetings[:LIST_LIMIT + 1])
+    for meeting in shown[:LIST_LIMIT]:
         decorate(meeting, now)
         if meeting.voting_now:
             voting.append(meeting)
@@ -56,6 +64,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     return render(request, "committees/meeting_list.html", {
         "voting": voting, "upcoming": upcoming, "past": past,
         "can_convene": permissions.convenable_compounds(request.user).exists(),
+        "q": q, "kind": kind, "kinds": Meeting.Kind.choices, "limit": LIST_LIMIT, "truncated": len(shown) > LIST_LIMIT,
     })
 
 

@@ -7,13 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import (
-    Count,
     Exists,
-    IntegerField,
     OuterRef,
-    Subquery,
 )
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.forms import add_service_error
 from governance.models import Compound
+from residents.models import Ownership
 
 from .. import permissions, services
 from ..followup_forms import (
@@ -41,21 +38,6 @@ PETITION_BADGES = {
 }
 
 
-def _signed_owners_subquery():
-    """Return a subquery counting a petition's signers who are current verified owners of its compound."""
-    from residents.models import Ownership
-
-    owners = (
-        Ownership.objects.current().verified()
-        .filter(unit__building__compound_id=OuterRef(OuterRef("compound_id")), is_developer=False).values("user_id")
-    )
-    return Coalesce(Subquery(
-        PetitionSignature.objects.filter(petition_id=OuterRef("pk"), user_id__in=owners)
-        .values("petition_id").annotate(n=Count("user_id", distinct=True)).values("n")[:1],
-        output_field=IntegerField(),
-    ), 0)
-
-
 def _needed(owners_total: int) -> int:
     """Return how many owners make 20% of `owners_total` (rounded up)."""
     share_num, share_den = PETITION_SHARE
@@ -63,14 +45,13 @@ def _needed(owners_total: int) -> int:
 
 
 def _progress(petition: AssemblyPetition) -> None:
+    petition.signed = petition.owners_signed  # counted by the service, the same count that triggers the petition
     petition.needed = _needed(petition.owners_total)
     petition.percent = min(100, (100 * petition.signed // petition.needed)) if petition.needed else 0
     petition.badge = PETITION_BADGES.get(petition.status, "text-bg-secondary")
 
 
 def _owner_compounds(user):
-    from residents.models import Ownership
-
     homes = Ownership.objects.current().verified().filter(user_id=user.pk).values("unit__building__compound_id")
     return Compound.objects.filter(id__in=homes).order_by("name")
 
@@ -82,8 +63,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     petitions = (
         AssemblyPetition.objects.filter(compound__in=Compound.objects.visible_to(user).values("id"))
         .select_related("compound", "meeting")
-        .annotate(signed=_signed_owners_subquery(),
-                  signed_by_me=Exists(PetitionSignature.objects.filter(petition_id=OuterRef("pk"), user_id=user.pk)))
+        .annotate(signed_by_me=Exists(PetitionSignature.objects.filter(petition_id=OuterRef("pk"), user_id=user.pk)))
         .order_by("-created_at", "-id")
     )
     page = Paginator(petitions, PETITIONS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -119,7 +99,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
 def _petition(request: HttpRequest, pk: int) -> AssemblyPetition:
     return get_object_or_404(
         AssemblyPetition.objects.filter(compound__in=Compound.objects.visible_to(request.user).values("id"))
-        .select_related("compound", "meeting", "created_by").annotate(signed=_signed_owners_subquery()),
+        .select_related("compound", "meeting", "created_by"),
         pk=pk,
     )
 
@@ -127,8 +107,6 @@ def _petition(request: HttpRequest, pk: int) -> AssemblyPetition:
 @login_required
 def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A petition: progress toward 20% of the owners, status, and the sign button for owners who have not signed."""
-    from residents.models import Ownership
-
     petition = _petition(request, pk)
     _progress(petition)
     user = request.user

@@ -111,6 +111,22 @@ def test_list_costs_the_same_queries_for_1_and_20_meetings(client, meeting_world
     assert response.content.decode().count('class="list-group-item') == 20
 
 
+def test_list_is_narrowed_by_a_search_and_a_kind_and_says_when_it_is_cut(client, meeting_world, monkeypatch):
+    w = meeting_world
+    railings = draft_assembly(w, title="楼道扶手")
+    lifts = draft_assembly(w, title="电梯更新")
+    login(client, w["chair"])
+    html = client.get(url("meetings"), {"q": "扶手"}).content.decode()
+    assert f'id="meeting-{railings.pk}"' in html and f'id="meeting-{lifts.pk}"' not in html
+    by_compound = client.get(url("meetings"), {"q": w["compound"].name}).content.decode()
+    assert f'id="meeting-{railings.pk}"' in by_compound and f'id="meeting-{lifts.pk}"' in by_compound
+    assert f'id="meeting-{lifts.pk}"' not in client.get(url("meetings"), {"kind": "building"}).content.decode()
+    assert 'id="list-truncated"' not in by_compound
+    monkeypatch.setattr("committees.views.meetings.LIST_LIMIT", 1)
+    cut = client.get(url("meetings")).content.decode()
+    assert 'id="list-truncated"' in cut and cut.count('class="list-group-item') == 1
+
+
 # --- who sees what ---------------------------------------------------------------------------------
 
 
