@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-BENCH_DB = "xwg_bench"
+BENCH_DB = os.environ.get("BENCH_DB") or "xwg_bench"
 DEFAULT_REPEAT = 25
 WARMUP = 2
 
@@ -27,7 +27,7 @@ WARMUP = 2
 def use_own_database() -> tuple[str, str | None]:
     """Point DATABASE_URL at a fresh bench database before Django reads the settings.
 
-    PostgreSQL (from DATABASE_URL): drop and create `xwg_bench` on the same server.
+    PostgreSQL (from DATABASE_URL): drop and create `xwg_bench` (env BENCH_DB) on the same server.
     Otherwise: a SQLite file in a temporary folder. Return (label, folder to remove or None).
     """
     url = os.environ.get("DATABASE_URL", "")
@@ -62,8 +62,19 @@ def _timed(fn, mutates: bool):
 
 
 def measure(scenario, ctx, repeat: int) -> dict:
+    """Prepare the scenario, then measure what it returned (a Pair, Loads or Stages)."""
+    from .scenarios import Loads, Stages
+
+    prepared = scenario.prepare(ctx)
+    if isinstance(prepared, Loads):
+        return measure_throughput(prepared, rounds=scenario.repeat or repeat)
+    if isinstance(prepared, Stages):
+        return measure_stages(scenario, prepared, repeat)
+    return measure_pair(scenario, prepared, repeat)
+
+
+def measure_pair(scenario, pair, repeat: int) -> dict:
     """Warm up, check both sides agree, then alternate baseline and subject `repeat` times."""
-    pair = scenario.prepare(ctx)
     for _ in range(WARMUP if scenario.warmup is None else max(scenario.warmup, 1)):
         expected, _ = _timed(pair.baseline, scenario.mutates)
         actual, _ = _timed(pair.subject, scenario.mutates)
@@ -83,6 +94,77 @@ def measure(scenario, ctx, repeat: int) -> dict:
         "subject_min_ms": round(min(subj) * 1000, 3),
         "runs": len(base),
     }
+
+
+def _time_calls(call, runs: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def measure_stages(scenario, stages, repeat: int) -> dict:
+    """Set up the baseline stage and time its call, then the same for the subject stage."""
+    runs = scenario.repeat or repeat
+    warmup = WARMUP if scenario.warmup is None else scenario.warmup
+    row: dict = {}
+    for side, stage in (("baseline", stages.baseline), ("subject", stages.subject)):
+        started = time.perf_counter()
+        facts = stage.setup() or {}
+        row[f"{side}_setup"] = {**facts, "seconds": round(time.perf_counter() - started, 1)}
+        print(f"    {side} stage ready: {_facts(row[f'{side}_setup'])}", flush=True)
+        times = _time_calls(stage.call, runs, warmup)
+        row[f"{side}_ms"] = round(statistics.median(times) * 1000, 3)
+        row[f"{side}_min_ms"] = round(min(times) * 1000, 3)
+    row["ratio"] = round(row["subject_ms"] / row["baseline_ms"], 3)
+    row["runs"] = runs
+    return row
+
+
+def measure_throughput(loads, rounds: int) -> dict:
+    """Run each side's virtual users for the same time, `rounds` times in turn; median requests/s.
+
+    Refuses a run in which any request failed: a throughput of errors says nothing.
+    """
+    from .http import run_load
+    from .web import load_seconds
+
+    seconds = load_seconds()
+    sides = {"baseline": loads.baseline, "subject": loads.subject, **loads.references}
+    results: dict[str, list] = {name: [] for name in sides}
+    for users in sides.values():  # warm-up: workers' imports, connections, caches
+        run_load(users, min(seconds, 2.0))
+    for _ in range(rounds):
+        for name, users in sides.items():
+            result = run_load(users, seconds)
+            if result.errors:
+                raise AssertionError(f"{name}: {result.errors} failed requests, first: {result.first_error}")
+            results[name].append(result)
+
+    def summary(name: str) -> dict:
+        median = sorted(results[name], key=lambda r: r.rps)[len(results[name]) // 2]  # the median round
+        return {"rps": round(median.rps, 1), "p50_ms": round(median.percentile_ms(0.5), 2),
+                "p95_ms": round(median.percentile_ms(0.95), 2), "requests": median.requests}
+
+    base, subj = summary("baseline"), summary("subject")
+    row = {
+        "unit": "req/s", "baseline_rps": base["rps"], "subject_rps": subj["rps"],
+        "ratio": round(subj["rps"] / base["rps"], 3), "baseline": base, "subject": subj,
+        "clients": len(loads.subject), "load_seconds": seconds, "runs": rounds, "references": {},
+    }
+    for name in loads.references:
+        ref = summary(name)
+        row["references"][name] = {**ref, "baseline_ratio": round(base["rps"] / ref["rps"], 3),
+                                   "subject_ratio": round(subj["rps"] / ref["rps"], 3)}
+    return row
+
+
+def _facts(facts: dict) -> str:
+    return ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in facts.items())
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -120,8 +202,9 @@ def run(argv: list[str] | None = None) -> dict:
 
     seed = demo.DEFAULT_SEED if args.seed is None else args.seed
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
-    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SCENARIOS)
-    unknown = [n for n in names if n not in SCENARIOS] + [s for s in scales if s not in demo.SCALES]
+    wanted = [n.strip() for n in args.only.split(",") if n.strip()] or list(SCENARIOS)
+    names = [n for n in SCENARIOS if n in wanted]  # always in SCENARIOS order: later ones may reuse data
+    unknown = [n for n in wanted if n not in SCENARIOS] + [s for s in scales if s not in demo.SCALES]
     if unknown:
         parser.error(f"unknown scenario or scale: {', '.join(unknown)}")
 
@@ -153,19 +236,32 @@ def run(argv: list[str] | None = None) -> dict:
             report["scales"][scale] = {"seed_seconds": round(seed_seconds, 1), "counts": counts}
             print(f"  {seed_seconds:.1f} s: {counts['compounds']:,} compounds, {counts['units']:,} units", flush=True)
             ctx = Context(scale=scale, seed=seed, counts=counts)
-            for name in names:
-                scenario = SCENARIOS[name]
-                row = {"scenario": name, "scale": scale, "description": scenario.description,
-                       "baseline": scenario.baseline_label, "subject": scenario.subject_label}
-                try:
-                    row.update(measure(scenario, ctx, args.repeat))
-                except Exception as exc:  # a broken scenario must not hide the others' figures
-                    row["error"] = f"{type(exc).__name__}: {exc}"
-                report["results"].append(row)
-                if scenario.mutates:
-                    _refresh_statistics(connection)
-                shown = row.get("error") or f"ratio {row['ratio']:.2f}"
-                print(f"  {name}: {shown}", flush=True)
+            try:
+                for name in names:
+                    scenario = SCENARIOS[name]
+                    if scenario.last_scale_only and scale != scales[-1]:
+                        continue
+                    row = {"scenario": name, "scale": scale, "description": scenario.description,
+                           "baseline": scenario.baseline_label, "subject": scenario.subject_label}
+                    if scenario.postgresql_only and connection.vendor != "postgresql":
+                        row["skipped"] = "needs PostgreSQL (set DATABASE_URL)"
+                        report["results"].append(row)
+                        print(f"  {name}: skipped, {row['skipped']}", flush=True)
+                        continue
+                    print(f"  {name} …", flush=True)
+                    started = time.perf_counter()
+                    try:
+                        row.update(measure(scenario, ctx, args.repeat))
+                    except Exception as exc:  # a broken scenario must not hide the others' figures
+                        row["error"] = f"{type(exc).__name__}: {exc}"
+                    row["seconds"] = round(time.perf_counter() - started, 1)
+                    report["results"].append(row)
+                    if scenario.mutates:
+                        refresh_statistics(connection)
+                    shown = row.get("error") or f"ratio {row['ratio']:.2f}"
+                    print(f"  {name}: {shown} ({row['seconds']} s)", flush=True)
+            finally:
+                ctx.close()
     finally:
         if folder and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
@@ -179,7 +275,7 @@ def run(argv: list[str] | None = None) -> dict:
     return report
 
 
-def _refresh_statistics(connection) -> None:
+def refresh_statistics(connection) -> None:
     """Clear what rolled-back writes leave behind (dead rows inflate the planner's row estimates),
     so the scenarios after a mutating one, and the kept database, plan as right after seeding."""
     with connection.cursor() as cursor:
@@ -190,7 +286,7 @@ def _cross_scale(results: list[dict], scales: list[str]) -> list[dict]:
     """For each scenario: how much slower the larger scale is than the first (same query, same scope size)."""
     if len(scales) < 2:
         return []
-    by_key = {(r["scenario"], r["scale"]): r for r in results if "error" not in r}
+    by_key = {(r["scenario"], r["scale"]): r for r in results if "subject_ms" in r}
     rows = []
     first = scales[0]
     for scale in scales[1:]:
@@ -211,14 +307,23 @@ def _print_report(report: dict, scales: list[str]) -> None:
           f"median of {report['repeat']} runs; ratio = subject ÷ baseline")
     for scale, info in report["scales"].items():
         print(f"  seed {scale}: {info['seed_seconds']} s")
-    rows = [["scenario", "scale", "baseline ms", "subject ms", "ratio"]]
+    rows = [["scenario", "scale", "baseline", "subject", "unit", "ratio"]]
+    references = []
     for r in report["results"]:
-        if "error" in r:
-            rows.append([r["scenario"], r["scale"], "-", "-", "error"])
+        if "error" in r or "skipped" in r:
+            rows.append([r["scenario"], r["scale"], "-", "-", "", "error" if "error" in r else "skipped"])
+        elif r.get("unit") == "req/s":
+            rows.append([r["scenario"], r["scale"], f"{r['baseline_rps']:.1f}", f"{r['subject_rps']:.1f}",
+                         f"req/s ({r['clients']} clients)", f"{r['ratio']:.2f}"])
+            references += [(r["scenario"], name, ref) for name, ref in r["references"].items()]
         else:
-            rows.append([r["scenario"], r["scale"], f"{r['baseline_ms']:.2f}", f"{r['subject_ms']:.2f}", f"{r['ratio']:.2f}"])
+            rows.append([r["scenario"], r["scale"], f"{r['baseline_ms']:.2f}", f"{r['subject_ms']:.2f}", "ms",
+                         f"{r['ratio']:.2f}"])
     print()
     print(_table(rows))
+    for scenario, name, ref in references:
+        print(f"  {scenario} against the {name} ({ref['rps']:.1f} req/s): "
+              f"baseline {ref['baseline_ratio']:.2f}, subject {ref['subject_ratio']:.2f}")
     if report["cross_scale"]:
         rows = [["scenario", "scales", "subject growth", "baseline growth"]]
         for r in report["cross_scale"]:

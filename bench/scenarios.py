@@ -1,9 +1,15 @@
 """Benchmark scenarios: each times a subject against a baseline doing the same work without the
 feature under test, on the same data in the same run, so only the ratio matters.
 
-A scenario's `prepare(ctx)` runs once per scale and returns a `Pair` of zero-argument callables.
-When `same_result` is set the harness checks both return the same value, so a fast but wrong
-subject cannot pass for a fast one.
+A scenario's `prepare(ctx)` runs once per scale and returns what the harness measures:
+
+- `Pair(baseline, subject)`: two zero-argument callables, alternated; ratio of median times. When
+  `same_result` is set the harness checks both return the same value, so a fast but wrong subject
+  cannot pass for a fast one.
+- `Loads(baseline, subject, references)`: lists of HTTP virtual users (`bench.http`), each list run
+  by as many concurrent clients for a fixed time, in turn; ratio of throughputs (requests/s).
+- `Stages(baseline, subject)`: one callable timed after each stage's setup (e.g. the same page at
+  10,000 and at 2,000,000 cases); the baseline stage runs first; ratio of median times.
 """
 
 from __future__ import annotations
@@ -14,18 +20,42 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from .dashboard import prepare_district_dashboard
+from .http import VirtualUser
 from .roster import prepare_import as prepare_roster_import
 from .roster import prepare_reimport as prepare_roster_reimport
 from .roster import roster_rows
+from .server import AppServer
+from .votes import prepare_tally, voters
+from .web import prepare_case_queue, prepare_file_case
 
 
 @dataclass
 class Context:
-    """What a scenario may use: the scale being measured and the seeded demo accounts."""
+    """What a scenario may use: the scale, the seeded demo accounts, the app server, the case history."""
 
     scale: str
     seed: int
     counts: dict[str, int] = field(default_factory=dict)
+    generated_cases: int = 0  # cases added by grow_history() at this scale
+    _server: AppServer | None = field(default=None, repr=False)
+
+    def server(self) -> AppServer:
+        """The app under gunicorn on the bench database, started on first use, stopped by close()."""
+        if self._server is None:
+            self._server = AppServer().start()
+        return self._server
+
+    def grow_history(self, total: int) -> dict:
+        """Add generated cases until `total` have been generated at this scale; return what it took."""
+        from .cases import grow_history
+
+        return grow_history(self, total)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def account(self, phone: str):
         from residents.models import User
@@ -45,6 +75,28 @@ class Pair:
 
 
 @dataclass
+class Loads:
+    """Throughput: each list of virtual users (one per concurrent client) runs for the same time.
+    `references` are measured alongside and reported against both sides (e.g. the read ceiling)."""
+
+    baseline: list[VirtualUser]
+    subject: list[VirtualUser]
+    references: dict[str, list[VirtualUser]] = field(default_factory=dict)
+
+
+@dataclass
+class Stage:
+    setup: Callable[[], dict]  # untimed, run once; returns facts worth recording (sizes, seconds)
+    call: Callable[[], Any]  # timed
+
+
+@dataclass
+class Stages:
+    baseline: Stage
+    subject: Stage
+
+
+@dataclass
 class Scenario:
     description: str
     prepare: Callable[[Context], Pair]
@@ -52,8 +104,10 @@ class Scenario:
     subject_label: str
     same_result: bool = True
     mutates: bool = False  # True: every timed call runs in a transaction that is rolled back
-    repeat: int | None = None  # None: the harness default
+    repeat: int | None = None  # None: the harness default (Loads: rounds per side)
     warmup: int | None = None  # untimed runs per side first; None: the harness default
+    last_scale_only: bool = False  # heavy scenarios run once, at the last (largest) scale of the run
+    postgresql_only: bool = False  # skipped, with the reason printed, on SQLite
 
 
 COMMUNITY_STAFF = "13800000003"
@@ -176,6 +230,31 @@ SCENARIOS: dict[str, Scenario] = {
         prepare_roster_reimport, "first import", "re-import",
         same_result=False, mutates=True, repeat=3, warmup=1,
     ),
-    # More scenarios: a `prepare(ctx)` returning Pair(baseline, subject); `mutates=True` rolls back
-    # after every timed call, so each call starts from the same seeded data.
+    # Heavy scenarios, once per run at the last scale. case_queue comes first: it measures at 10,000
+    # generated cases before growing them to BENCH_CASES, which later scenarios (the dashboard) reuse
+    # through ctx.grow_history(); file_case comes last, its cases are committed.
+    "case_queue": Scenario(
+        "community staff's triage queue page over HTTP (gunicorn), at 10,000 and at BENCH_CASES cases",
+        prepare_case_queue, "10,000 cases", "BENCH_CASES cases",
+        same_result=False, mutates=True, repeat=15, last_scale_only=True, postgresql_only=True,
+    ),
+    "district_dashboard": Scenario(
+        "the district dashboard page over HTTP (gunicorn) as district staff, over BENCH_CASES cases, 13 months",
+        prepare_district_dashboard, "raw SQL GROUP BY on the cases", "GET /dashboard/district/…/ (rollups)",
+        repeat=10, last_scale_only=True, postgresql_only=True,
+    ),
+    "vote_tally": Scenario(
+        f"tally of an assembly item with {voters():,} voters",
+        prepare_tally, "one hand-written SQL aggregate", "committees.selectors.item_outcome_dict",
+        last_scale_only=True,
+    ),
+    "file_case": Scenario(
+        "residents filing cases over HTTP (gunicorn), BENCH_CLIENTS at once; requests/s",
+        prepare_file_case, "bare view inserting one row", "POST /cases/new/",
+        same_result=False, mutates=True, repeat=3, last_scale_only=True, postgresql_only=True,
+    ),
+    # More scenarios: a `prepare(ctx)` returning Pair(baseline, subject) (or Loads / Stages, see the
+    # module docstring); `mutates=True` rolls back after every timed call of a Pair, so each call starts
+    # from the same seeded data (for Loads and Stages, whose writes commit, it only refreshes the
+    # planner statistics afterwards).
 }

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
-from governance.models import Building, Compound, Unit, UrgencyTier
+from governance.models import Building, Compound, Role, Unit, UrgencyTier
 
 from . import permissions
 from .models import Answer, Category, PlaceKind, Rating, Source, Status
@@ -37,10 +37,60 @@ class PhotosField(forms.FileField):
         return files
 
 
-class ComplaintFileForm(BootstrapFormMixin, forms.Form):
-    """"我要报事": what, where, how urgent, with photos. Choices are narrowed to the user and the compound."""
+class _LazyChoiceIterator(forms.models.ModelChoiceIterator):
+    """Reads the field's queryset when iterated, not when made: the queryset may not be built yet."""
 
-    compound = forms.ModelChoiceField(queryset=Compound.objects.none(), widget=forms.HiddenInput)
+    def __init__(self, field):
+        self.field = field
+
+    @property
+    def queryset(self):
+        return self.field.queryset
+
+
+class KnownChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose queryset is built only if needed and which takes objects already loaded.
+
+    `narrow(make_queryset, known)`: `make_queryset()` returns the allowed objects; `known` are objects
+    the caller has loaded and knows to be among them. A posted known pk costs no query; any other value
+    is looked up in the queryset as usual. Building a scoped queryset (`visible_to`) costs several
+    milliseconds of Python even when it never runs.
+    """
+
+    iterator = _LazyChoiceIterator
+
+    def __init__(self, *args, **kwargs):
+        self._make_queryset = None
+        self._known: dict[str, object] = {}
+        super().__init__(*args, **kwargs)
+
+    def narrow(self, make_queryset, known=()) -> None:
+        self._make_queryset = make_queryset
+        self._known = {str(obj.pk): obj for obj in known}
+
+    def _get_queryset(self):
+        if self._make_queryset is not None:
+            make, self._make_queryset = self._make_queryset, None
+            self._set_queryset(make())
+        return self._queryset
+
+    queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
+
+    def to_python(self, value):
+        if value not in self.empty_values and str(value) in self._known:
+            return self._known[str(value)]
+        return super().to_python(value)
+
+
+class ComplaintFileForm(BootstrapFormMixin, forms.Form):
+    """"我要报事": what, where, how urgent, with photos. Choices are narrowed to the user and the compound.
+
+    A resident filing for their own home costs no query to validate: the compound and the unit are
+    among the `home_units` the view has loaded; the scoped querysets are built only to show choices
+    or to check anything else.
+    """
+
+    compound = KnownChoiceField(queryset=Compound.objects.none(), widget=forms.HiddenInput)
     source = forms.ChoiceField(label=_("How are you reporting?"), widget=forms.RadioSelect, required=False)
     on_behalf_phone = forms.CharField(
         label=_("Resident's mobile number (代办)"), max_length=11, required=False,
@@ -48,7 +98,7 @@ class ComplaintFileForm(BootstrapFormMixin, forms.Form):
     )
     category = forms.ChoiceField(label=_("What kind of problem?"), choices=Category.choices, widget=forms.RadioSelect)
     place_kind = forms.ChoiceField(label=_("Where?"), choices=PlaceKind.choices, widget=forms.RadioSelect)
-    unit = forms.ModelChoiceField(label=_("Which home?"), queryset=Unit.objects.none(), required=False)
+    unit = KnownChoiceField(label=_("Which home?"), queryset=Unit.objects.none(), required=False)
     building = forms.ModelChoiceField(label=_("Which building?"), queryset=Building.objects.none(), required=False)
     place_note = forms.CharField(
         label=_("Where exactly?"), max_length=100, required=False,
@@ -69,19 +119,22 @@ class ComplaintFileForm(BootstrapFormMixin, forms.Form):
     photos = PhotosField()
 
     def __init__(self, *args, user, compounds, compound: Compound | None, home_units, **kwargs):
+        """`compounds`: a function returning the compounds the user may report in (called only if needed);
+        `compound`: the one chosen, among them; `home_units`: the user's homes, with building__compound."""
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["compound"].queryset = compounds
+        self.fields["compound"].narrow(compounds, [compound] if compound is not None else [])
+        mine = [u for u in home_units if u.building.compound_id == getattr(compound, "pk", None)]
         if compound is not None:
             self.fields["compound"].initial = compound.pk
             self.fields["building"].queryset = Building.objects.filter(compound=compound).order_by("name")
-            self.fields["unit"].queryset = (
-                Unit.objects.visible_to(user).filter(building__compound=compound).select_related("building")
+            # A home is always among the units the user sees (visible_to includes the resident's own).
+            self.fields["unit"].narrow(
+                lambda: Unit.objects.visible_to(user).filter(building__compound=compound).select_related("building"),
+                mine,
             )
         self.fields["unit"].label_from_instance = lambda u: f"{u.building.name} {u.label}"
-        has_home = any(u.building.compound_id == getattr(compound, "pk", None) for u in home_units)
-        self.fields["place_kind"].initial = PlaceKind.UNIT if has_home else PlaceKind.BUILDING
-        mine = [u for u in home_units if u.building.compound_id == getattr(compound, "pk", None)]
+        self.fields["place_kind"].initial = PlaceKind.UNIT if mine else PlaceKind.BUILDING
         if len(mine) == 1:
             self.fields["unit"].initial = mine[0].pk
         self.source_choices = self._source_choices(compound)
@@ -97,12 +150,17 @@ class ComplaintFileForm(BootstrapFormMixin, forms.Form):
         choices = [(Source.RESIDENT, _("For myself"))]
         if compound is None:
             return choices
-        if permissions.can_file_for_others(self.user, compound):
+        if self.is_bound and self.add_prefix("source") not in self.data:
+            # Posted from a form that showed no choice (a resident's): "for myself", as an empty choice would
+            # be, so the roles need not be asked.
+            return choices
+        roles = permissions.filing_roles(self.user, compound)  # one query for both rules
+        if Role.GRID_WORKER in roles:
             choices += [
                 (Source.ON_BEHALF, _("For a resident (代办)")),
                 (Source.GRID_PATROL, _("Found on my patrol")),
             ]
-        if permissions.can_report_as_property(self.user, compound):
+        if Role.PROPERTY_STAFF in roles:
             choices.append((Source.PROPERTY, _("As the property company")))
         if self.user.is_party_member:
             choices.append((Source.PARTY_POST, _("From my party post")))

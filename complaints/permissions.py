@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from governance.models import Compound, Role, RoleAssignment, Street, Unit
-from governance.scoping import granted_ids, resident_unit_q
+from governance.models import Building, Compound, Role, RoleAssignment, ServiceContract, Street, Unit
+from governance.scoping import granted_ids, resident_unit_ids, resident_unit_q
 
 from .models import Complaint, Dispatch, HandlerKind
 
@@ -45,23 +45,48 @@ def can_handle_dispatch(user, dispatch: Dispatch) -> bool:
     return handled_dispatches(user).filter(pk=dispatch.pk).exists()
 
 
+def _filing_roles(user, compound: Compound) -> QuerySet:
+    """The user's active grid-worker roles over the compound and property-staff roles of a company serving it.
+
+    IN terms over the compound's few buildings and contracts, so one small query answers for both.
+    """
+    return RoleAssignment.objects.active().filter(user_id=user.pk).filter(
+        Q(role=Role.GRID_WORKER, grid_id__in=Building.objects.filter(compound_id=compound.pk).values("grid_id"))
+        | Q(role=Role.PROPERTY_STAFF,
+            property_company_id__in=ServiceContract.objects.active().filter(compound_id=compound.pk).values("company_id"))
+    )
+
+
+def filing_roles(user, compound: Compound) -> frozenset[str]:
+    """Return which of can_file_for_others (Role.GRID_WORKER) and can_report_as_property (Role.PROPERTY_STAFF)
+    hold for the user in the compound, in one query."""
+    return frozenset(_filing_roles(user, compound).order_by().values_list("role", flat=True).distinct())
+
+
 def can_file_for_others(user, compound: Compound) -> bool:
     """Grid workers file from patrol or on a resident's behalf in the compounds of their grid."""
-    return RoleAssignment.objects.active().filter(
-        user_id=user.pk, role=Role.GRID_WORKER, grid__buildings__compound=compound
-    ).exists()
+    return _filing_roles(user, compound).filter(role=Role.GRID_WORKER).exists()
 
 
 def can_report_as_property(user, compound: Compound) -> bool:
-    return RoleAssignment.objects.active().filter(
-        user_id=user.pk, role=Role.PROPERTY_STAFF,
-        property_company__contracts__in=compound.contracts.active(),
-    ).exists()
+    return _filing_roles(user, compound).filter(role=Role.PROPERTY_STAFF).exists()
 
 
 def compounds_user_may_report_in(user):
     """Return the compounds where the user may file a case: their homes and their staff scope."""
     return Compound.objects.visible_to(user)
+
+
+def may_report_in(user, compound: Compound) -> bool:
+    """Whether `compound` is one of compounds_user_may_report_in(user), asked cheaply: a home answers with
+    one small query, without building the staff scope; only otherwise is the staff scope asked."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if Unit.objects.filter(id__in=resident_unit_ids(user), building__compound_id=compound.pk).exists():
+        return True
+    return compounds_user_may_report_in(user).filter(pk=compound.pk).exists()
 
 
 def can_join_case(user, complaint: Complaint) -> bool:

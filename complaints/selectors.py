@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from governance.models import Compound, Unit
-from governance.scoping import resident_unit_q
+from governance.scoping import resident_unit_ids
 
 from . import permissions
 from .models import (
@@ -76,8 +76,8 @@ def is_case_staff(user, complaint: Complaint) -> bool:
 
 
 def user_home_units(user) -> QuerySet:
-    """Return the units the user owns or rents (verified, current)."""
-    return Unit.objects.filter(resident_unit_q(user))
+    """Return the units the user owns or rents (verified, current): found by key, whatever the district's size."""
+    return Unit.objects.filter(id__in=resident_unit_ids(user))
 
 
 def home_compounds(user) -> QuerySet:

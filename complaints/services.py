@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from core.audit import audit
 from core.errors import ApplicationError
 from core.notifications import notify
+from governance.dashboards import rollup
 from governance.models import (
     DEFAULT_TIME_LIMITS,
     Compound,
@@ -151,6 +152,8 @@ def _event(
     complaint: Complaint, *, kind: str, actor, from_status: str = "", to_status: str = "", note: str = "",
     internal: bool = False, dispatch: Dispatch | None = None, **data,
 ) -> TimelineEvent:
+    # Every change of a case writes a timeline row here: queue the case for the dashboards' rollups.
+    rollup.enqueue([complaint.pk])
     return TimelineEvent.objects.create(
         complaint=complaint, dispatch=dispatch, actor=actor if getattr(actor, "pk", None) else None, kind=kind,
         from_status=from_status, to_status=to_status, note=note, internal=internal, data=data,
@@ -177,11 +180,15 @@ def _followers(complaint: Complaint) -> list:
 
 def _managers(complaint: Complaint) -> list:
     """Return the community staff of the case's compound (who triage it)."""
+    return _community_staff(complaint.compound.community_id)
+
+
+def _community_staff(community_id: int) -> list:
     from residents.models import User
 
     return list(
         User.objects.filter(
-            roles__in=RoleAssignment.objects.active().filter(role=Role.COMMUNITY_STAFF, community_id=complaint.compound.community_id)
+            roles__in=RoleAssignment.objects.active().filter(role=Role.COMMUNITY_STAFF, community_id=community_id)
         ).distinct()
     )
 
@@ -223,12 +230,20 @@ def _attach(complaint: Complaint, photos: Sequence[ProcessedPhoto], *, actor, ev
 
 
 def _next_number(now: datetime) -> str:
+    """Take the day's next case number: one statement, which locks the day's counter row until the commit
+    (take it as late in the transaction as possible: concurrent filings wait for it)."""
     day = timezone.localdate(now)
-    CaseCounter.objects.bulk_create([CaseCounter(day=day, last=0)], ignore_conflicts=True)
-    counter = CaseCounter.objects.select_for_update().get(day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"TS{day:%Y%m%d}{counter.last:04d}"
+    table, day_column, last_column = (
+        connection.ops.quote_name(name) for name in (CaseCounter._meta.db_table, "day", "last")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({day_column}, {last_column}) VALUES (%s, 1) ON CONFLICT ({day_column}) "
+            f"DO UPDATE SET {last_column} = {table}.{last_column} + 1 RETURNING {last_column}",
+            [day],
+        )
+        (last,) = cursor.fetchone()
+    return f"TS{day:%Y%m%d}{last:04d}"
 
 
 # --- intake ------------------------------------------------------------------------------------
@@ -243,7 +258,7 @@ def complaint_file(
     """File a case. Residents file in their own compound; grid workers from patrol or for a resident (代办);
     property staff and party members on a post report what they find. Raises ApplicationError on bad input.
     """
-    _forbid(permissions.compounds_user_may_report_in(actor).filter(pk=compound.pk).exists())
+    _forbid(permissions.may_report_in(actor, compound))
     if len(photos) > MAX_PHOTOS:
         raise ApplicationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field="photos")
     if not title.strip():
@@ -272,6 +287,7 @@ def complaint_file(
         _forbid(actor.is_party_member)
     else:
         source = Source.RESIDENT
+    managers = _community_staff(compound.community_id)  # read before the case number locks its counter
     now = timezone.now()
     complaint = Complaint.objects.create(
         number=_next_number(now), compound=compound, building=building, unit=unit if place_kind == PlaceKind.UNIT else None,
@@ -283,7 +299,7 @@ def complaint_file(
     event = _event(complaint, kind="filed", actor=actor, to_status=S.SUBMITTED, source=source)
     _attach(complaint, photos, actor=actor, event=event, evidence=False)
     audit(actor=actor, action="complaint.file", target=complaint, number=complaint.number)
-    _notify(_managers(complaint), complaint, event=event, title=gettext_noop("New case %(number)s to accept"))
+    _notify(managers, complaint, event=event, title=gettext_noop("New case %(number)s to accept"))
     if reporter != actor:
         _notify([reporter], complaint, event=event, title=gettext_noop("Case %(number)s was filed for you"))
     return complaint

@@ -47,30 +47,38 @@ COMPOUND_CHOICES_SHOWN = 50
 # --- report a case ---------------------------------------------------------------------------------
 
 
-def _chosen_compound(request: HttpRequest, compounds, home_units) -> Compound | None:
-    """Return the compound the form is for: the one posted or asked for, else the user's only home's."""
+def _chosen_compound(request: HttpRequest, user, home_units) -> Compound | None:
+    """Return the compound the form is for: the one posted or asked for, else the user's only home's.
+
+    A home is always one of the compounds the user may report in: choosing it costs no query.
+    """
     if request.method == "GET" and request.GET.get("choose"):
         return None
+    homes = {u.building.compound_id: u.building.compound for u in home_units}
     wanted = request.POST.get("compound") or request.GET.get("compound")
     if wanted:
         if not str(wanted).isdigit():
             raise Http404
-        return get_object_or_404(compounds, pk=wanted)
-    home_compound_ids = {u.building.compound_id for u in home_units}
-    if len(home_compound_ids) == 1:
-        return compounds.filter(pk=home_compound_ids.pop()).first()
-    first_two = list(compounds[:2])
+        if int(wanted) in homes:
+            return homes[int(wanted)]
+        return get_object_or_404(permissions.compounds_user_may_report_in(user), pk=wanted)
+    if len(homes) == 1:
+        return next(iter(homes.values()))
+    first_two = list(permissions.compounds_user_may_report_in(user).order_by("name")[:2])
     return first_two[0] if len(first_two) == 1 else None
 
 
 @login_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
-    """“我要报事”: choose the compound (when there is a choice), then say what, where, how urgent, with photos."""
+    """“我要报事”: choose the compound (when there is a choice), then say what, where, how urgent, with photos.
+
+    A resident posting for their own home costs no scope query beyond their homes (see ComplaintFileForm).
+    """
     user = request.user
-    compounds = permissions.compounds_user_may_report_in(user).order_by("name")
     home_units = list(selectors.user_home_units(user).select_related("building__compound"))
-    compound = _chosen_compound(request, compounds, home_units)
+    compound = _chosen_compound(request, user, home_units)
     if compound is None:
+        compounds = permissions.compounds_user_may_report_in(user).order_by("name")
         q = request.GET.get("q", "").strip()
         shown = compounds.filter(name__icontains=q) if q else compounds
         homes = {u.building.compound for u in home_units}
@@ -79,8 +87,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             {"homes": sorted(homes, key=lambda c: c.name), "compounds": shown[:COMPOUND_CHOICES_SHOWN], "q": q},
         )
     form = ComplaintFileForm(
-        request.POST or None, request.FILES or None, user=user, compounds=compounds, compound=compound,
-        home_units=home_units,
+        request.POST or None, request.FILES or None, user=user, compound=compound, home_units=home_units,
+        compounds=lambda: permissions.compounds_user_may_report_in(user).order_by("name"),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -109,7 +117,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "complaints/new.html",
-        {"form": form, "compound": compound, "may_change_compound": compounds.exclude(pk=compound.pk).exists()},
+        {"form": form, "compound": compound,
+         "may_change_compound": permissions.compounds_user_may_report_in(user).exclude(pk=compound.pk).exists()},
         status=status,
     )
 

@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("residents.api_urls")),
     path("", include("complaints.api_urls")),
     path("", include("committees.api_urls")),
+    path("", include("governance.dashboards.api_urls")),
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("suggestions/", include("complaints.suggestion_urls")),
     path("inbox/", include("core.urls")),
     path("meetings/", include("committees.urls")),
+    path("dashboard/", include("governance.dashboards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),

@@ -27,6 +27,19 @@ def portal(request):
         # Grid workers report from patrol through 报事; every other staff role has a work queue.
         return bool(user is not None and user.is_authenticated and (user.is_superuser or active_roles() - {"grid_worker"}))
 
+    def has_dashboard() -> bool:
+        # Area dashboards: district, street and community staff (see governance/dashboards/permissions.py).
+        return bool(user is not None and user.is_authenticated and (user.is_superuser or active_roles() & MANAGING_ROLES))
+
+    def my_kpis() -> str:
+        # Department and property staff see their own KPIs (governance/dashboards/handler_views.py).
+        if user is None or not user.is_authenticated:
+            return ""
+        roles = active_roles()
+        if "department_staff" in roles:
+            return "dashboards:departments"
+        return "dashboards:property-companies" if "property_staff" in roles else ""
+
     def unread_count() -> int:
         if user is None or not user.is_authenticated:
             return 0
@@ -39,6 +52,8 @@ def portal(request):
         "nav_places": SimpleLazyObject(may_browse),
         "nav_manage": SimpleLazyObject(may_manage),
         "nav_workbench": SimpleLazyObject(has_queue),
+        "nav_dashboard": SimpleLazyObject(has_dashboard),
+        "nav_my_kpis": SimpleLazyObject(my_kpis),  # a URL name, or ""
         # The inbox badge: one COUNT query, only on pages that show it.
         "unread_count": SimpleLazyObject(unread_count),
     }

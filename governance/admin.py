@@ -1,6 +1,8 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from core.admin import ReadOnlyAdmin
+
 from . import models
 
 
@@ -105,3 +107,12 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(models.RankingList)
+class RankingListAdmin(ReadOnlyAdmin):
+    """Published red and black lists: snapshots written only by governance.dashboards.rankings."""
+
+    list_display = ["month", "district", "kind", "published_at", "published_by"]
+    list_filter = ["kind", "district"]
+    date_hierarchy = "month"

@@ -462,3 +462,15 @@ class RoleAssignment(TimeStampedModel):
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
         return self.start <= at and (self.end is None or self.end > at)
+
+
+# The dashboards' rollup tables live with the dashboards; imported here so Django registers them.
+from .dashboards.models import (  # noqa: E402,F401
+    ComplaintFact,
+    DailyComplaintStats,
+    DailyDispatchStats,
+    MonthlyComplaintStats,
+    MonthlyDispatchStats,
+    RankingList,
+    RollupQueue,
+)

@@ -50,6 +50,16 @@ def resident_unit_q(user, field: str = "id") -> Q:
     return Q(**{f"{field}__in": owned.values("unit_id")}) | Q(**{f"{field}__in": rented.values("unit_id")})
 
 
+def resident_unit_ids(user) -> models.QuerySet:
+    """Return a subquery of the ids of the units the user owns or rents (verified, current): one UNION.
+
+    For `Unit.objects.filter(id__in=...)` alone, where the two IN terms of resident_unit_q, OR-ed on
+    the same column, would make PostgreSQL test every unit of the district (docs/benchmarks.md).
+    """
+    owned, rented = _resident_rows(user)
+    return owned.order_by().values("unit_id").union(rented.order_by().values("unit_id"), all=True)
+
+
 def _compound_ids_for_grids(user, action):
     Building = apps.get_model("governance", "Building")
     return Building.objects.filter(grid_id__in=granted_ids(user, "grid", action)).values("compound_id")

@@ -172,6 +172,10 @@ class Complaint(TimeStampedModel):
             models.Index(fields=["status", "accept_due_at"]),
             models.Index(fields=["status", "handle_due_at"]),
             models.Index(fields=["status", "confirm_due_at"]),
+            # The case ledger (台账) at two million cases: newest first within a compound, and newest first
+            # overall for the wide places (district, street, community) — see governance/dashboards/ledger.py.
+            models.Index(fields=["compound", "created_at", "id"], name="complaint_compound_created_idx"),
+            models.Index(fields=["created_at", "id"], name="complaint_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(

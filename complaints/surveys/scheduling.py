@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 from core import outbox
 from core.errors import ApplicationError
 from core.models import DeliveryPreference, Notification, OutboxMessage
+from governance.dashboards import rollup
 
 from ..models import Campaign, Survey
 from . import services, tokens
@@ -89,6 +90,7 @@ def _expire_batch(now: datetime, limit: int) -> int:
     with transaction.atomic():
         due = _locked(Survey.objects.filter(status__in=[S.SCHEDULED, S.INVITED], expires_at__lte=now), limit)
         Survey.objects.filter(pk__in=[s.pk for s in due]).update(status=S.EXPIRED, updated_at=now)
+        rollup.enqueue([s.complaint_id for s in due])  # case follow-ups count in the dashboards
     return len(due)
 
 
@@ -106,6 +108,7 @@ def _invite_batch(now: datetime, limit: int) -> int:
             messages.append(_message(survey, key=f"survey:{survey.pk}:invite", title=title, params=params,
                                      reminder=False, opted_out=set()))
         Survey.objects.bulk_update(due, ["status", "invited_at", "remind_at", "updated_at"])
+        rollup.enqueue([s.complaint_id for s in due])
         _send(messages)
     return len(due)
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import ApplicationError
+from governance.dashboards import rollup
 from governance.models import Community, Compound, PropertyCompany, ServiceContract, Unit
 
 from ..models import (
@@ -222,6 +223,8 @@ def survey_answer(
     if "still_fixed" in stored:
         survey.still_fixed = stored["still_fixed"] == "yes"
     survey.save()
+    if survey.complaint_id is not None:
+        rollup.enqueue([survey.complaint_id])  # the resident's word counts in the dashboards' figures
     reopened = False
     if reopen and survey.complaint is not None:
         reopened = _reopen_case(survey, cleaned, keys)

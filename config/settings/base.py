@@ -155,11 +155,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 )
 if not REDIS_URL:
-    for _folder in ("broker", "broker-processed"):
+    for _folder in ("broker", "broker-processed", "broker-control"):
         (VAR_DIR / _folder).mkdir(exist_ok=True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -175,6 +176,9 @@ CELERY_BEAT_SCHEDULE = {
     "close-due-votes": {"task": "committees.tasks.close_due_votes", "schedule": SWEEP_SECONDS},
     "deliver-outbox": {"task": "core.tasks.deliver_due_messages", "schedule": SWEEP_SECONDS},
     "sweep-surveys": {"task": "complaints.tasks.sweep_surveys", "schedule": SWEEP_SECONDS},
+    "drain-rollup-queue": {"task": "governance.dashboards.tasks.drain_rollup_queue", "schedule": SWEEP_SECONDS},
+    # Idempotent: publishes last month's red and black lists once, from the 1st at RANKING_PUBLISH_HOUR.
+    "publish-rankings": {"task": "governance.dashboards.tasks_rankings.publish_monthly_rankings", "schedule": SWEEP_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 
@@ -238,6 +242,13 @@ OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=60.0)
 # put in front of a survey's signed link in SMS (the portal's public address).
 SURVEY_SWEEP_BATCH = env.int("SURVEY_SWEEP_BATCH", default=50)
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Dashboards (governance.dashboards): handlers with fewer dispatches in a month are left out of the red and
+# black lists; last month's lists are published from the 1st at this hour (Asia/Shanghai); the case ledger's
+# XLSX export stops at this many rows (with a note).
+RANKING_MIN_DISPATCHES = env.int("RANKING_MIN_DISPATCHES", default=3)
+RANKING_PUBLISH_HOUR = env.int("RANKING_PUBLISH_HOUR", default=8)
+LEDGER_EXPORT_MAX_ROWS = env.int("LEDGER_EXPORT_MAX_ROWS", default=100_000)
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
