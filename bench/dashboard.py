@@ -60,12 +60,12 @@ def prepare_district_dashboard(ctx: Context) -> Pair:
     from django.utils import timezone
 
     from governance.demo import DEMO_PASSWORD
-    from governance.models import District
+    from governance.models import District, RoleAssignment
 
     from .scenarios import Pair
 
     ctx.grow_history(target_cases())
-    district = District.objects.get()
+    district = District.objects.get(pk=RoleAssignment.objects.get(user=ctx.account(DISTRICT_STAFF)).district_id)
     start, end = _range(timezone.localdate())
     tz = ZoneInfo(settings.TIME_ZONE)
     # Both years, as the page reads the same range a year before.

@@ -9,5 +9,6 @@ from . import views
 urlpatterns = [
     path("bench/ceiling/read/", views.ceiling_read, name="bench-ceiling-read"),
     path("bench/ceiling/write/", views.ceiling_write, name="bench-ceiling-write"),
+    path("bench/ceiling/write-signed-in/", views.ceiling_write_signed_in, name="bench-ceiling-write-signed-in"),
     *project_urlpatterns,
 ]

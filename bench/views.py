@@ -2,9 +2,12 @@
 
 - read ceiling: the framework (gunicorn, middleware, URL routing, a JSON response), no database;
 - write ceiling: the same plus one INSERT of one row into `bench_ceiling`, a table of the bench's own
-  (created by `ensure_ceiling_table`), so nothing the app reads changes.
+  (created by `ensure_ceiling_table`), so nothing the app reads changes;
+- signed-in write ceiling: the write ceiling behind what every form post of a resident pays before any
+  feature — the session read and saved again (SESSION_SAVE_EVERY_REQUEST), the user loaded, the CSRF check.
 """
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -29,6 +32,14 @@ def ceiling_read(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def ceiling_write(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {CEILING_TABLE} (at) VALUES (%s)", [timezone.now()])
+    return JsonResponse({"ok": 1})
+
+
+@login_required
+@require_POST
+def ceiling_write_signed_in(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CEILING_TABLE} (at) VALUES (%s)", [timezone.now()])
     return JsonResponse({"ok": 1})

@@ -36,6 +36,7 @@ COMMUNITY_STAFF = "13800000003"
 HOME = "八一新村"
 READ_CEILING = "/bench/ceiling/read/"
 WRITE_CEILING = "/bench/ceiling/write/"
+SIGNED_IN_WRITE_CEILING = "/bench/ceiling/write-signed-in/"
 QUEUE = "/cases/staff/triage/"
 CATEGORIES = ("property_service", "parking", "neighbours", "facilities", "sanitation")
 
@@ -62,6 +63,21 @@ class WriteCeiling:
 
     def step(self) -> None:
         self.client.post(WRITE_CEILING, {}, expect=200)
+
+
+class SignedInWriteCeiling:
+    """A resident posting (session, CSRF) to a bare view that inserts one row: a form post's fixed cost."""
+
+    def __init__(self, base_url: str, *, phone: str):
+        self.client = Client(base_url)
+        self.phone = phone
+
+    def setup(self) -> None:
+        self.client.login(self.phone, RESIDENT_PASSWORD)
+        self.client.read_form("/cases/new/")
+
+    def step(self) -> None:
+        self.client.submit(SIGNED_IN_WRITE_CEILING, {}, expect=200)
 
 
 class Filer:
@@ -148,10 +164,13 @@ def prepare_file_case(ctx: Context) -> Loads:
     filers = [Filer(url, phone=p, compound_id=c, unit_id=u) for p, c, u in filing_residents(ctx, n)]
     for filer in filers:
         filer.setup()
+    signed_in = [SignedInWriteCeiling(url, phone=filer.phone) for filer in filers]
+    for user in signed_in:
+        user.setup()
     return Loads(
         baseline=[WriteCeiling(url) for _ in range(n)],
         subject=filers,
-        references={"read ceiling": [ReadCeiling(url) for _ in range(n)]},
+        references={"read ceiling": [ReadCeiling(url) for _ in range(n)], "signed-in write ceiling": signed_in},
     )
 
 

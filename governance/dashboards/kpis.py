@@ -40,7 +40,9 @@ class Kpi:
 
     @property
     def unit(self) -> str:
-        return {RATE: "%", HOURS: "h", PER_1000: "‰"}.get(self.kind, "")
+        """What follows a value: "%" for rates, hours for times; counts and per-1,000 figures have none
+        (the label says "per 1,000 households")."""
+        return {RATE: "%", HOURS: str(pgettext_lazy("unit of time", " h"))}.get(self.kind, "")
 
 
 KPIS: tuple[Kpi, ...] = (
