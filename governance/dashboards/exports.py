@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from . import kpis as K
@@ -65,7 +66,7 @@ def area_xlsx(board: selectors.AreaDashboard) -> bytes:
     ))
     rate = " (%)"
     sheet(_("Monthly"), [
-        _("Month"), _("Cases"), _("Same month last year"), _("Response rate") + rate, _("Resolution rate") + rate,
+        _("Month"), _("Cases"), _("Same month last year"), pgettext("12345 KPI", "Response rate") + rate, _("Resolution rate") + rate,
         _("Satisfaction rate") + rate, _("Resolution rate last year") + rate, _("Satisfaction rate last year") + rate,
     ], (
         [row["label"], row["cases"], row["last_year_cases"], row["response_rate"], row["solved_rate"], row["satisfied_rate"],

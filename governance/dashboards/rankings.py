@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from core.audit import audit
 from core.notifications import notify
@@ -211,7 +211,7 @@ def lists_xlsx(district: District, month: date, lists: dict) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    header = [str(_("Rank")), str(_("Name")), str(_("Dispatches")), str(_("Response rate")), str(_("Resolution rate")),
+    header = [str(_("Rank")), str(_("Name")), str(_("Dispatches")), str(pgettext("12345 KPI", "Response rate")), str(_("Resolution rate")),
               str(_("Satisfaction rate")), str(_("Composite score"))]
     for kind in KINDS:
         entry = lists[kind]
