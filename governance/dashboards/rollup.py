@@ -3,7 +3,7 @@
 Incremental path:
 - `enqueue(ids)`: called by the services in the transaction that changes a case (complaints.services._event,
   survey answers, the survey sweeper). It inserts RollupQueue rows — committed with the change or not at
-  all — and, on commit, drains them.
+  all — and, on commit, sends the Celery task that drains them (run at once when tasks are eager).
 - `drain()` claims queue rows (SELECT … FOR UPDATE SKIP LOCKED: concurrent drains never share a row),
   syncs their cases and deletes the claimed rows, in one transaction per batch. A change committed while
   a drain works on its case has a queue row of its own, which that drain did not claim: the next drain
