@@ -21,12 +21,12 @@ from datetime import date
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from guardian.models import UserObjectPermission
 
 from complaints.models import HandlerKind
 from governance.models import Compound, Department, PropertyCompany
 
 from . import kpis, query
+from .permissions import user_grants
 
 DEPARTMENTS = HandlerKind.DEPARTMENT.value
 PROPERTY = HandlerKind.PROPERTY.value
@@ -38,20 +38,6 @@ DEFAULT_SORT = "-handler_score"
 
 
 # --- who sees which handlers ------------------------------------------------------------------------
-
-
-def user_grants(user) -> dict[str, set[int]]:
-    """Return {"district"|"street"|"community"|"department"|"propertycompany": ids the user may view} (one query)."""
-    grants: dict[str, set[int]] = {name: set() for name in (*AREA_GRANTS, *OWN_GRANT.values())}
-    if user is None or not user.is_authenticated or not user.is_active:
-        return grants
-    rows = UserObjectPermission.objects.filter(
-        user_id=user.pk, content_type__app_label="governance",
-        permission__codename__in=[f"view_{name}" for name in grants],
-    ).values_list("permission__codename", "object_pk")
-    for codename, object_pk in rows:
-        grants[codename.removeprefix("view_")].add(int(object_pk))
-    return grants
 
 
 def area_compounds_q(grants: dict[str, set[int]], prefix: str = "compound_id") -> Q:

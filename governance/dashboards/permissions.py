@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from guardian.models import UserObjectPermission
 
 from governance.models import Community, Compound, District, Street
 from governance.scoping import granted_ids
@@ -35,6 +36,25 @@ _PATHS: dict[str, dict[str, str]] = {
     "community": {"district": "street__district_id", "street": "street_id", "community": "id"},
     "compound": {"district": "community__street__district_id", "street": "community__street_id", "community": "community_id"},
 }
+
+
+# The scope objects whose grants open dashboards: areas (area pages) and a handler's own row.
+GRANTS = ("district", "street", "community", "department", "propertycompany")
+
+
+def user_grants(user) -> dict[str, set[int]]:
+    """Return {"district"|"street"|"community"|"department"|"propertycompany": ids the user may view} (one query):
+    the scope objects of the user's staff roles (their django-guardian grants)."""
+    grants: dict[str, set[int]] = {name: set() for name in GRANTS}
+    if user is None or not user.is_authenticated or not user.is_active:
+        return grants
+    rows = UserObjectPermission.objects.filter(
+        user_id=user.pk, content_type__app_label="governance",
+        permission__codename__in=[f"view_{name}" for name in grants],
+    ).values_list("permission__codename", "object_pk")
+    for codename, object_pk in rows:
+        grants[codename.removeprefix("view_")].add(int(object_pk))
+    return grants
 
 
 def level_of(place: models.Model) -> str:

@@ -26,7 +26,7 @@ from governance.models import Community, Compound, Department, District, Street
 from . import kpis as K
 from . import query
 from .forms import Period
-from .permissions import LEVELS, level_of
+from .permissions import level_of, user_grants
 
 capfirst_lazy = lazy(capfirst, str)
 
@@ -345,23 +345,6 @@ def department_cells(row: dict) -> list[str]:
 # --- navigation ----------------------------------------------------------------------------------------
 
 
-def staff_scope(user) -> dict[str, set[int]]:
-    """Return the ids of the districts, streets and communities the user staffs (one query; none for superusers)."""
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.models import UserObjectPermission
-
-    if user.is_superuser:
-        return {}
-    types = {ContentType.objects.get_for_model(model).pk: level for level, model in LEVELS.items() if level != "compound"}
-    scope: dict[str, set[int]] = {level: set() for level in types.values()}
-    rows = UserObjectPermission.objects.filter(
-        user_id=user.pk, content_type_id__in=list(types), permission__codename__in=[f"view_{m}" for m in ("district", "street", "community")]
-    ).values_list("content_type_id", "object_pk")
-    for content_type_id, object_pk in rows:
-        scope[types[content_type_id]].add(int(object_pk))
-    return scope
-
-
 def breadcrumb(user, place, period: Period) -> list[dict]:
     """Return district → … → place, each with a dashboard URL only where the user may see it (one query).
 
@@ -377,7 +360,7 @@ def breadcrumb(user, place, period: Period) -> list[dict]:
         attr, level = parent_attr[level]
         node = getattr(node, attr)
     chain.reverse()
-    scope = staff_scope(user)
+    scope = user_grants(user)
     crumbs, open_below = [], user.is_superuser
     for level, node in chain:
         open_below = open_below or node.pk in scope.get(level, set())
